@@ -1,0 +1,47 @@
+"""Settings read from the environment, the same for the CLI and the app."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PHASES = ROOT / "phases"
+DEFAULT_DATA = ROOT / "data"
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+def phases_dir(flag: str | None = None) -> Path:
+    return Path(flag or os.environ.get("ROLLOUT_PHASES") or DEFAULT_PHASES)
+
+
+def data_dir(flag: str | None = None) -> Path:
+    return Path(flag or os.environ.get("ROLLOUT_DATA") or DEFAULT_DATA)
+
+
+def today(flag: str | None = None) -> dt.date:
+    """Today's date, or the one pinned by ROLLOUT_TODAY for tests and demos."""
+    text = flag or os.environ.get("ROLLOUT_TODAY")
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"ROLLOUT_TODAY={text!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def user(flag: str | None = None) -> str:
+    """Who makes a change: --by, else ROLLOUT_USER, else the login name."""
+    if flag:
+        return flag
+    if os.environ.get("ROLLOUT_USER"):
+        return os.environ["ROLLOUT_USER"]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -128,6 +128,10 @@ class _Checker:
         self.folder = folder
         self.issues: list[Issue] = []
         self.clause_lines: dict[tuple[str, str], Node] = {}
+        # ids of tasks already reported as broken, and stages not read: a dependency on
+        # them is not reported again as unknown
+        self.broken_ids: set[str] = set()
+        self.unread_stages: set[int] = set()
 
     def add(self, issue: Issue) -> None:
         self.issues.append(issue)
@@ -312,10 +316,11 @@ class _Checker:
                 )
         stages, tasks, nodes = [], {}, {}
         for number in STAGES:
-            if len(files.get(number, [])) == 1:
-                stage = self._stage(files[number][0], number, tasks, nodes)
-                if stage:
-                    stages.append(stage)
+            stage = self._stage(files[number][0], number, tasks, nodes) if len(files.get(number, [])) == 1 else None
+            if stage:
+                stages.append(stage)
+            else:
+                self.unread_stages.add(number)
         return stages, tasks, nodes
 
     def _stage(self, name: str, number: int, tasks: dict[str, Task], nodes: dict[str, Node]) -> Stage | None:
@@ -383,6 +388,7 @@ class _Checker:
                 )
             )
         if any(k not in values for k in required):
+            self.broken_ids.add(tid)
             return None
         return Task(
             id=tid,
@@ -424,13 +430,13 @@ class _Checker:
                         )
             for dep in task.depends_on:
                 other = tasks.get(dep)
-                if other is None:
+                if other is None and not self._already_reported(dep):
                     self.add(
                         self._at(node, "depends_on").issue(
                             f"task {task.id}: depends_on names {dep}, which is not a task of the plan"
                         )
                     )
-                elif other.stage > task.stage:
+                elif other is not None and other.stage > task.stage:
                     self.add(
                         self._at(node, "depends_on").issue(
                             f"task {task.id}: depends_on names {dep} of the later stage {other.stage}; a task may only depend on its own or earlier stages"
@@ -494,12 +500,14 @@ class _Checker:
             if isinstance(item.value, str) and item.value:
                 good.append(item.value)
             else:
-                self.add(
-                    item.issue(
-                        f"{where}: {name} items must be quoted text, got {type_name(item.value)} ({item.value!r})"
-                    )
-                )
+                hint = "; quote ids: unquoted, 4.10 reads as the number 4.1" if isinstance(item.value, float) else ""
+                got = f"{type_name(item.value)} ({item.value!r})"
+                self.add(item.issue(f"{where}: {name} items must be quoted text, got {got}{hint}"))
         return tuple(good)
+
+    def _already_reported(self, task_id: str) -> bool:
+        match = TASK_ID.match(task_id)
+        return task_id in self.broken_ids or bool(match and int(match.group(1)) in self.unread_stages)
 
     @staticmethod
     def _at(node: Node, key: str) -> Node:

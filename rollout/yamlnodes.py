@@ -77,12 +77,33 @@ def compose_file(path: Path, shown: str) -> tuple[Node | None, list[Issue]]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, None)
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context_mark:
+            start = exc.context_mark
+            problem += f" ({exc.context} started at line {start.line + 1}, column {start.column + 1})"
         return None, [Issue(shown, line, f"YAML syntax error: {problem}", col)]
     except yaml.YAMLError as exc:
         return None, [Issue(shown, 1, f"YAML error: {exc}")]
     if root is None:
         return None, [Issue(shown, 1, "the file is empty; expected a mapping of keys")]
+    unsafe = _unsupported_tag(root)
+    if unsafe is not None:
+        mark = unsafe.start_mark
+        return None, [Issue(shown, mark.line + 1, f"YAML tag {unsafe.tag} is not allowed; plain values only", mark.column + 1)]
     return Node(root, shown, SafeConstructor()), []
+
+
+def _unsupported_tag(root: yaml.Node) -> yaml.Node | None:
+    """The first node whose tag safe loading cannot build (such as python/object)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.tag not in SafeConstructor.yaml_constructors:
+            return node
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
 
 
 def type_name(value: Any) -> str:

@@ -1,0 +1,57 @@
+"""Shared fixtures: plan folders and demo data folders, built once and copied per test."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PLANS = Path(__file__).resolve().parent / "plans"
+DEMO_TODAY = "2026-11-28"
+
+
+def build_plan(tmp_path: Path, overlay: Path | None = None) -> Path:
+    """The minimal plan copied to tmp_path, with an overlay's files (``x.absent`` deletes x)."""
+    folder = tmp_path / "phases"
+    shutil.copytree(PLANS / "minimal", folder)
+    for path in sorted(overlay.iterdir()) if overlay else []:
+        if path.suffix == ".absent":
+            (folder / path.stem).unlink()
+        else:
+            shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture
+def minimal_plan(tmp_path: Path) -> Path:
+    return build_plan(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def bundled_plan():
+    from rollout.plan import load_plan
+
+    return load_plan(ROOT / "phases")
+
+
+@pytest.fixture(scope="session")
+def demo_master(tmp_path_factory, bundled_plan) -> Path:
+    """The demo state of the bundled plan on DEMO_TODAY, made once per test session."""
+    import datetime as dt
+
+    from rollout.demo import write_demo
+    from rollout.store import FileStore
+
+    folder = tmp_path_factory.mktemp("demo-master") / "data"
+    write_demo(bundled_plan, FileStore(folder, list(bundled_plan.tasks)), dt.date.fromisoformat(DEMO_TODAY))
+    return folder
+
+
+@pytest.fixture
+def demo_data(tmp_path: Path, demo_master: Path) -> Path:
+    """A private copy of the demo data folder, free to change."""
+    folder = tmp_path / "data"
+    shutil.copytree(demo_master, folder)
+    return folder

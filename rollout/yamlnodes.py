@@ -88,7 +88,9 @@ def compose_file(path: Path, shown: str) -> tuple[Node | None, list[Issue]]:
     unsafe = _unsupported_tag(root)
     if unsafe is not None:
         mark = unsafe.start_mark
-        return None, [Issue(shown, mark.line + 1, f"YAML tag {unsafe.tag} is not allowed; plain values only", mark.column + 1)]
+        return None, [
+            Issue(shown, mark.line + 1, f"YAML tag {unsafe.tag} is not allowed; plain values only", mark.column + 1)
+        ]
     return Node(root, shown, SafeConstructor()), []
 
 

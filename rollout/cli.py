@@ -1,0 +1,224 @@
+"""`python -m rollout ...`: a thin command line over the core; every rule lives in rollout/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rollout import config, readiness, values
+from rollout.plan import Plan, PlanError, load_plan
+from rollout.store import ChangeError, ConflictError, FileStore, StoreError
+
+
+class CliError(Exception):
+    """A refusal: printed on stderr, exit 1."""
+
+
+def locations(parser: argparse.ArgumentParser, default: object = None) -> None:
+    parser.add_argument(
+        "--phases", metavar="DIR", default=default, help="plan folder (env ROLLOUT_PHASES, default phases/)"
+    )
+    parser.add_argument("--data", metavar="DIR", default=default, help="data folder (env ROLLOUT_DATA, default data/)")
+
+
+def plan_of(args: argparse.Namespace) -> Plan:
+    return load_plan(config.phases_dir(getattr(args, "phases", None)))
+
+
+def store_of(args: argparse.Namespace, plan: Plan) -> FileStore:
+    return FileStore(config.data_dir(getattr(args, "data", None)), list(plan.tasks))
+
+
+def loaded(args: argparse.Namespace):
+    """The plan, its store and the task table joined with progress."""
+    plan = plan_of(args)
+    store = store_of(args, plan)
+    snapshot = store.load()
+    return plan, store, snapshot, readiness.task_table(plan, snapshot.progress)
+
+
+def emit_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+# commands ----------------------------------------------------------------------
+def cmd_validate(args: argparse.Namespace) -> None:
+    plan = plan_of(args)
+    covered = {e: len(plan.leaves(e)) for e in plan.clauses}
+    print(
+        f"{plan.folder}: valid: {len(plan.stages)} stages, {len(plan.tasks)} tasks, "
+        + ", ".join(f"{n} of {n} {e} leaf clauses covered" for e, n in covered.items())
+    )
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    plan, _store, snapshot, table = loaded(args)
+    summary = readiness.status_summary(plan, table, config.today())
+    if args.json:
+        emit_json(summary)
+        return
+    print(
+        f"{plan.organisation}: overall readiness {readiness.percent_text(summary['overall'])} "
+        f"({summary['done']} of {summary['tasks']} tasks done, {summary['not_applicable']} not applicable)"
+    )
+    print(f"{'stage':<6}{'name':<48}{'tasks':>6}{'done':>6}{'ready':>8}  gate")
+    for p in summary["phases"]:
+        gate = "met" if p["gate_met"] else ("at risk" if p.get("gate_at_risk") else "not met")
+        gate += f" ({len(p['gate_missing'])} missing)" if p["gate_missing"] else ""
+        print(
+            f"{p['phase']:<6}{p['name'][:46]:<48}{p['tasks']:>6}{p['done']:>6}{readiness.percent_text(p['readiness']):>8}  {gate}"
+        )
+    if snapshot.orphans:
+        print(f"orphaned progress (tasks no longer in the plan, kept): {', '.join(snapshot.orphans)}")
+
+
+def cmd_set(args: argparse.Namespace) -> None:
+    changes = {}
+    for item in args.assignments:
+        name, sep, value = item.partition("=")
+        if not sep or name not in values.FIELDS:
+            raise UsageError(f"set: {item!r} is not FIELD=VALUE with FIELD one of {', '.join(values.FIELDS)}")
+        changes[name] = value
+    plan = plan_of(args)
+    store = store_of(args, plan)
+    if args.task_id not in plan.tasks:
+        raise CliError(f"set: {args.task_id} is not a task of the plan")
+    revisions = {args.task_id: args.if_revision} if args.if_revision is not None else None
+    result = store.save({args.task_id: changes}, revisions, by=config.user(args.by), source="cli")
+    if not result.history_rows:
+        print(f"{args.task_id}: nothing changed")
+        return
+    row = store.load().progress.set_index("task_id").loc[args.task_id]
+    print(
+        f"{args.task_id}: saved as change {result.seq}, revision {row['revision']}: status {row['status']}, {row['percent']} %"
+    )
+
+
+def cmd_history(args: argparse.Namespace) -> None:
+    plan = plan_of(args)
+    frame = store_of(args, plan).history(args.task_id)
+    if args.json:
+        emit_json(frame.to_dict("records"))
+        return
+    if frame.empty:
+        print("no changes recorded yet" + (f" for {args.task_id}" if args.task_id else ""))
+        return
+    for r in frame.itertuples(index=False):
+        print(f"{r.seq:>6}  {r.at}  {r.by:<18} {r.source:<16} {r.task_id:<8} {r.field:<9} {r.old!r} -> {r.new!r}")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from rollout.exporter import ExportError, write_export
+
+    plan, _, snapshot, _ = loaded(args)
+    try:
+        rows = write_export(args.file, plan, snapshot.progress)
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote {rows} tasks to {args.file}")
+
+
+def cmd_convert(args: argparse.Namespace) -> None:
+    print(store_of(args, plan_of(args)).convert(args.to))
+
+
+def cmd_compact(args: argparse.Namespace) -> None:
+    merged = store_of(args, plan_of(args)).compact()
+    print(f"merged {merged} history parts into one" if merged else "nothing to compact")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    store = store_of(args, plan_of(args))
+    if args.backup is None:
+        names = store.backups()
+        print("\n".join(names) if names else f"no backups in {store.backup_dir} yet")
+        return
+    result = store.restore(args.backup, by=config.user(args.by))
+    print(
+        f"restored {args.backup}: {len(result.tasks)} tasks changed (change {result.seq})"
+        if result.tasks
+        else f"{args.backup} matches the current progress; nothing changed"
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from rollout.demo import write_demo
+
+    plan = plan_of(args)
+    store = store_of(args, plan)
+    saves = write_demo(plan, store, config.today(args.today))
+    print(f"wrote the demo into {store.folder}: {saves} saves")
+
+
+# parser ------------------------------------------------------------------------
+class UsageError(Exception):
+    """Wrong words on the command line: exit 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rollout", description="ISO 20000 Rollout Tracker")
+    locations(parser)
+    common = argparse.ArgumentParser(add_help=False)
+    locations(common, default=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    command("validate", cmd_validate, "check the plan")
+    command("status", cmd_status, "per-stage counts, readiness and gates").add_argument("--json", action="store_true")
+    p = command(
+        "set", cmd_set, "change one task: FIELD=VALUE with FIELD status, percent, owner, start, due, evidence or notes"
+    )
+    p.add_argument("task_id", metavar="TASK_ID")
+    p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
+    p.add_argument("--by", metavar="NAME", help="who makes the change (env ROLLOUT_USER, else the login name)")
+    p.add_argument("--if-revision", type=int, metavar="N", help="refuse when the task is no longer at revision N")
+    p = command("history", cmd_history, "the change log, oldest first")
+    p.add_argument("task_id", nargs="?", metavar="TASK_ID")
+    p.add_argument("--json", action="store_true")
+    command("export", cmd_export, "write progress and plan to FILE (.csv, .parquet, .xlsx)").add_argument(
+        "file", metavar="FILE"
+    )
+    command("convert", cmd_convert, "switch the data folder between csv and parquet").add_argument(
+        "--to", required=True, choices=["csv", "parquet"]
+    )
+    command("compact", cmd_compact, "merge Parquet history parts")
+    p = command("restore", cmd_restore, "list backups, or restore one by name")
+    p.add_argument("backup", nargs="?", metavar="BACKUP")
+    p.add_argument("--by", metavar="NAME")
+    command("demo", cmd_demo, "fill an empty data folder with a realistic demo state").add_argument(
+        "--today", metavar="DATE"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except PlanError as exc:
+        print(f"the plan has {len(exc.issues)} error(s):\n{exc}", file=sys.stderr)
+        return 1
+    except ConflictError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except ChangeError as exc:
+        print(f"refused, nothing saved:\n{exc}", file=sys.stderr)
+        return 1
+    except (CliError, StoreError, config.ConfigError, values.ValueProblem, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,524 @@
+"""Progress and its history under a data folder: every write of the tool's data goes through here.
+
+``ProgressStore`` is the interface the app and the CLI use; ``FileStore`` implements it on
+CSV or Parquet files. A database backend for several app servers would implement the same
+methods with the same guarantees: a save applies all its changes or none, refuses a task
+changed since the caller loaded it, and records every changed field in the history.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import filelock
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from rollout import history as hist
+from rollout import values
+from rollout.fileio import atomic_write, fsync_dir, is_temp
+
+COLUMNS = [
+    "task_id",
+    "status",
+    "percent",
+    "owner",
+    "start",
+    "due",
+    "evidence",
+    "notes",
+    "updated_at",
+    "updated_by",
+    "revision",
+    "seq",
+]
+FORMATS = ("csv", "parquet")
+KEEP_BACKUPS = 20
+LOCK_TIMEOUT = 10.0
+ARROW_SCHEMA = pa.schema(
+    [
+        ("task_id", pa.string()),
+        ("status", pa.string()),
+        ("percent", pa.int64()),
+        ("owner", pa.string()),
+        ("start", pa.date32()),
+        ("due", pa.date32()),
+        ("evidence", pa.string()),
+        ("notes", pa.string()),
+        ("updated_at", pa.string()),
+        ("updated_by", pa.string()),
+        ("revision", pa.int64()),
+        ("seq", pa.int64()),
+    ]
+)
+INT_COLUMNS = ("percent", "revision", "seq")
+
+
+class StoreError(Exception):
+    """A data folder problem; the message names the file and what to do."""
+
+
+class ChangeError(StoreError):
+    """Refused values; ``problems`` lists (task_id, field, message)."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]):
+        self.problems = problems
+        super().__init__("\n".join(f"{t}: {f}: {m}" if f else f"{t}: {m}" for t, f, m in problems))
+
+
+@dataclass
+class Conflict:
+    task_id: str
+    loaded_revision: int
+    revision: int
+    updated_by: str
+    updated_at: str
+    theirs: dict[str, str]
+    yours: dict[str, str]
+
+
+class ConflictError(StoreError):
+    """Tasks changed by someone else since the caller loaded them; nothing was written."""
+
+    def __init__(self, conflicts: list[Conflict]):
+        self.conflicts = conflicts
+        lines = []
+        for c in conflicts:
+            theirs = ", ".join(f"{k}={v!r}" for k, v in c.theirs.items())
+            lines.append(
+                f"{c.task_id} was changed by {c.updated_by or 'someone'} at {c.updated_at} (revision {c.revision}, "
+                f"you loaded {c.loaded_revision}); now: {theirs}"
+            )
+        super().__init__("conflict, nothing saved:\n" + "\n".join(lines))
+
+
+@dataclass
+class Snapshot:
+    """Progress of every plan task (defaults where never saved) plus orphaned rows."""
+
+    progress: pd.DataFrame
+    seq: int
+    format: str
+    orphans: list[str] = field(default_factory=list)
+
+    @property
+    def revisions(self) -> dict[str, int]:
+        return dict(zip(self.progress["task_id"], self.progress["revision"].astype(int), strict=False))
+
+
+@dataclass
+class SaveResult:
+    seq: int
+    tasks: list[str]
+    history_rows: int
+
+
+class ProgressStore(abc.ABC):
+    """What the app and the CLI need of a progress backend."""
+
+    @abc.abstractmethod
+    def load(self) -> Snapshot: ...
+
+    @abc.abstractmethod
+    def save(
+        self,
+        changes: Mapping[str, Mapping[str, Any]],
+        revisions: Mapping[str, int] | None,
+        by: str,
+        source: str,
+        at: dt.datetime | None = None,
+    ) -> SaveResult: ...
+
+    @abc.abstractmethod
+    def history(self, task_id: str | None = None) -> pd.DataFrame: ...
+
+    @abc.abstractmethod
+    def backups(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    def restore(self, name: str, by: str) -> SaveResult: ...
+
+    @abc.abstractmethod
+    def version(self) -> tuple:
+        """A cheap token that changes whenever progress or history changes (for caches)."""
+
+
+def default_row(task_id: str) -> dict[str, Any]:
+    return {
+        "task_id": task_id,
+        "status": "not_started",
+        "percent": 0,
+        "owner": "",
+        "start": None,
+        "due": None,
+        "evidence": "",
+        "notes": "",
+        "updated_at": "",
+        "updated_by": "",
+        "revision": 0,
+        "seq": 0,
+    }
+
+
+def utc_stamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def text_of(value: Any) -> str:
+    """A field's value as written in the history and shown in conflicts."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def apply_change(row: dict[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    """The row after a change, validated by the shared rules; raises ChangeError naming the field."""
+    task_id, problems, new = row["task_id"], [], dict(row)
+    status = percent = None
+    for name, raw in change.items():
+        try:
+            if name == "status":
+                status = values.normalise_status(raw)
+            elif name == "percent":
+                percent = values.normalise_percent(raw)
+                if percent is None:
+                    raise values.ValueProblem("percent cannot be empty; expected 0 to 100")
+            elif name in values.DATE_FIELDS:
+                new[name] = values.normalise_date(raw)
+            elif name in values.TEXT_FIELDS:
+                new[name] = values.normalise_text(raw)
+            else:
+                raise values.ValueProblem(f"unknown field; expected one of {', '.join(values.FIELDS)}")
+        except values.ValueProblem as exc:
+            problems.append((task_id, name, str(exc)))
+    try:
+        new["status"], new["percent"] = values.reconcile((row["status"], row["percent"]), status, percent)
+    except values.ValueProblem as exc:
+        problems.append((task_id, "status" if status is not None else "percent", str(exc)))
+    if new["start"] and new["due"] and new["due"] < new["start"]:
+        problems.append((task_id, "due", f"due {new['due']} is before start {new['start']}"))
+    if problems:
+        raise ChangeError(problems)
+    return new
+
+
+def diff_rows(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(f, text_of(old[f]), text_of(new[f])) for f in values.FIELDS if text_of(old[f]) != text_of(new[f])]
+
+
+class FileStore(ProgressStore):
+    """Progress in ``progress.csv`` or ``progress.parquet``; history beside it."""
+
+    def __init__(self, folder: str | Path, task_ids: Sequence[str], lock_timeout: float = LOCK_TIMEOUT):
+        self.folder = Path(folder)
+        self.task_ids = list(task_ids)
+        self.lock_timeout = lock_timeout
+
+    # files ---------------------------------------------------------------------
+    def progress_path(self, fmt: str | None = None) -> Path:
+        return self.folder / f"progress.{fmt or self.format()}"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.folder / "backups"
+
+    def format(self) -> str:
+        present = [f for f in FORMATS if (self.folder / f"progress.{f}").exists()]
+        if len(present) == 2:
+            raise StoreError(
+                f"{self.folder}: both progress.csv and progress.parquet exist; keep the one in use "
+                "(the newer, or the one history/ or history.csv matches) and move the other away"
+            )
+        if present:
+            return present[0]
+        return "parquet" if (self.folder / "history").is_dir() else "csv"
+
+    def _history(self, fmt: str | None = None) -> hist.CsvHistory | hist.ParquetHistory:
+        fmt = fmt or self.format()
+        return (
+            hist.CsvHistory(self.folder / "history.csv")
+            if fmt == "csv"
+            else hist.ParquetHistory(self.folder / "history")
+        )
+
+    def version(self) -> tuple:
+        marks = []
+        for name in ("progress.csv", "progress.parquet", "history.csv", "history"):
+            path = self.folder / name
+            stat = path.stat() if path.exists() else None
+            marks.append((stat.st_mtime_ns, stat.st_size) if stat else None)
+        return tuple(marks)
+
+    def _lock(self) -> filelock.FileLock:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return filelock.FileLock(
+            self.folder / ".lock", timeout=self.lock_timeout, thread_local=False, preserve_lock_file=True
+        )
+
+    def _locked(self):
+        lock = self._lock()
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise StoreError(
+                f"{self.folder / '.lock'}: another save has held the lock for over {self.lock_timeout:g} s; "
+                "try again in a moment (a stuck process holding it must be ended)"
+            ) from None
+        return lock
+
+    # reading -------------------------------------------------------------------
+    def _read_saved(self) -> pd.DataFrame:
+        """Saved rows, typed and checked; empty when the folder has no progress yet."""
+        fmt = self.format()
+        path = self.progress_path(fmt)
+        if not path.exists():
+            return _typed(pd.DataFrame({c: pd.Series(dtype=str) for c in COLUMNS}), path, self)
+        return _typed(_read_raw(path, self), path, self)
+
+    def load(self) -> Snapshot:
+        saved = self._read_saved()
+        seq = int(saved["seq"].max()) if len(saved) else 0
+        known = pd.DataFrame({"task_id": self.task_ids})
+        joined = known.merge(saved, on="task_id", how="left")
+        for name, default in default_row("").items():
+            if name != "task_id" and name not in values.DATE_FIELDS:
+                joined[name] = joined[name].fillna(default)
+        for name in INT_COLUMNS:
+            joined[name] = joined[name].astype("int64")
+        orphans = saved[~saved["task_id"].isin(set(self.task_ids))]
+        frame = pd.concat([joined, orphans], ignore_index=True) if len(orphans) else joined
+        frame["orphaned"] = ~frame["task_id"].isin(set(self.task_ids))
+        return Snapshot(frame, seq, self.format(), orphans["task_id"].tolist())
+
+    def history(self, task_id: str | None = None) -> pd.DataFrame:
+        saved = self._read_saved()
+        committed = int(saved["seq"].max()) if len(saved) else 0
+        try:
+            frame = self._history().read(committed)
+        except hist.HistoryError as exc:
+            raise StoreError(f"{exc}; {self._backup_hint()}") from None
+        if task_id is not None:
+            frame = frame[frame["task_id"] == task_id].reset_index(drop=True)
+        return frame
+
+    def backups(self) -> list[str]:
+        if not self.backup_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.backup_dir.glob("progress-*") if p.suffix.lstrip(".") in FORMATS)
+
+    def _backup_hint(self) -> str:
+        names = self.backups()
+        if not names:
+            return "no backups exist yet"
+        return f"restore a backup with `python -m rollout restore NAME`; backups: {', '.join(names[-5:])}"
+
+    # writing -------------------------------------------------------------------
+    def save(self, changes, revisions, by, source, at=None) -> SaveResult:
+        at = at or dt.datetime.now(dt.UTC)
+        lock = self._locked()
+        try:
+            self._remove_temps()
+            saved = self._read_saved()
+            rows = {r["task_id"]: r for r in _rows(saved)}
+            self._check_revisions(changes, revisions or {}, rows)
+            known, problems, updates = set(self.task_ids), [], {}
+            for task_id, change in changes.items():
+                if task_id not in known:
+                    problems.append((task_id, "", "is not a task of the plan"))
+                    continue
+                try:
+                    updates[task_id] = apply_change(rows.get(task_id, default_row(task_id)), change)
+                except ChangeError as exc:
+                    problems.extend(exc.problems)
+            if problems:
+                raise ChangeError(problems)
+            return self._commit(rows, updates, by, source, at)
+        finally:
+            lock.release()
+
+    def _check_revisions(self, changes, revisions, rows) -> None:
+        conflicts = []
+        for task_id, change in changes.items():
+            current = rows.get(task_id, default_row(task_id))
+            loaded = revisions.get(task_id)
+            if loaded is not None and int(loaded) != current["revision"]:
+                conflicts.append(
+                    Conflict(
+                        task_id,
+                        int(loaded),
+                        current["revision"],
+                        current["updated_by"],
+                        current["updated_at"],
+                        {f: text_of(current[f]) for f in values.FIELDS},
+                        {f: values.normalise_text(text_of(v)) for f, v in change.items()},
+                    )
+                )
+        if conflicts:
+            raise ConflictError(conflicts)
+
+    def _commit(self, rows: dict, updates: dict, by: str, source: str, at: dt.datetime) -> SaveResult:
+        """Append the history (synced), then replace progress atomically; the order makes a crash safe."""
+        committed = max((r["seq"] for r in rows.values()), default=0)
+        seq, stamp, changes = committed + 1, utc_stamp(at), []
+        for task_id, new in updates.items():
+            old = rows.get(task_id, default_row(task_id))
+            diffs = diff_rows(old, new)
+            if not diffs:
+                continue
+            changes.extend((seq, stamp, by, source, task_id, f, o, n) for f, o, n in diffs)
+            rows[task_id] = {**new, "updated_at": stamp, "updated_by": by, "revision": old["revision"] + 1, "seq": seq}
+        if not changes:
+            return SaveResult(committed, [], 0)
+        fmt = self.format()
+        file_stamp = at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        self._history(fmt).append(pd.DataFrame(changes, columns=hist.COLUMNS), committed, self.backup_dir, file_stamp)
+        self._write_progress(list(rows.values()), fmt, backup_stamp=file_stamp)
+        return SaveResult(seq, sorted({c[4] for c in changes}), len(changes))
+
+    def _write_progress(self, rows: list[dict], fmt: str, backup_stamp: str | None) -> None:
+        path = self.progress_path(fmt)
+        frame = pd.DataFrame(rows, columns=COLUMNS)
+
+        def keep_previous() -> None:
+            if backup_stamp and path.exists():
+                self.backup_dir.mkdir(exist_ok=True)
+                shutil.copy2(path, self.backup_dir / f"progress-{backup_stamp}.{fmt}")
+                for old in self.backups()[:-KEEP_BACKUPS]:
+                    (self.backup_dir / old).unlink(missing_ok=True)
+
+        atomic_write(path, lambda temp: _write_frame(frame, temp, fmt), before_replace=keep_previous)
+
+    def _remove_temps(self) -> None:
+        for path in self.folder.iterdir():
+            if is_temp(path):
+                path.unlink(missing_ok=True)
+        hist.ParquetHistory(self.folder / "history").remove_temps()
+
+    def restore(self, name: str, by: str) -> SaveResult:
+        if name not in self.backups():
+            raise StoreError(f"no backup named {name!r} in {self.backup_dir}; {self._backup_hint()}")
+        backup = _typed(_read_raw(self.backup_dir / name, self), self.backup_dir / name, self)
+        lock = self._locked()
+        try:
+            rows = {r["task_id"]: r for r in _rows(self._read_saved())}
+            wanted = {r["task_id"]: r for r in _rows(backup)}
+            updates = {
+                t: {**rows.get(t, default_row(t)), **{f: wanted.get(t, default_row(t))[f] for f in values.FIELDS}}
+                for t in set(rows) | set(wanted)
+            }
+            return self._commit(rows, updates, by, f"restore:{name}", dt.datetime.now(dt.UTC))
+        finally:
+            lock.release()
+
+    def convert(self, to: str) -> str:
+        """Rewrite progress and history in the other format without changing a value."""
+        if to not in FORMATS:
+            raise StoreError(f"unknown format {to!r}; expected csv or parquet")
+        lock = self._locked()
+        try:
+            old = self.format()
+            if old == to:
+                return f"{self.folder} already uses {to}"
+            saved = self._read_saved()
+            committed = int(saved["seq"].max()) if len(saved) else 0
+            events = self._history(old).read(committed)
+            if to == "csv":
+                atomic_write(self.folder / "history.csv", lambda temp: hist.write_csv(events, temp))
+            elif len(events):
+                hist.write_parquet(events, self.folder / "history")
+            self._write_progress(_rows(saved), to, backup_stamp=None)
+            self.progress_path(old).unlink(missing_ok=True)
+            if old == "csv":
+                (self.folder / "history.csv").unlink(missing_ok=True)
+            else:
+                shutil.rmtree(self.folder / "history", ignore_errors=True)
+            fsync_dir(self.folder)
+            return f"converted {self.folder} from {old} to {to}: {len(saved)} progress rows, {len(events)} history rows"
+        finally:
+            lock.release()
+
+    def compact(self) -> int:
+        lock = self._locked()
+        try:
+            if self.format() != "parquet":
+                raise StoreError(f"{self.folder} keeps its history in history.csv; compact merges Parquet parts only")
+            saved = self._read_saved()
+            return self._history("parquet").compact(int(saved["seq"].max()) if len(saved) else 0)
+        finally:
+            lock.release()
+
+
+# file formats ------------------------------------------------------------------
+def _read_raw(path: Path, store: FileStore) -> pd.DataFrame:
+    """A progress file as text columns; a foreign or unreadable file is a StoreError."""
+    hint = store._backup_hint()
+    try:
+        if path.suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
+        else:
+            frame = pq.read_table(path).to_pandas()
+    except (ValueError, OSError, pa.ArrowException, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise StoreError(f"{path}: cannot be read as a progress file ({exc}); it was not changed. {hint}") from None
+    if list(frame.columns) != COLUMNS:
+        raise StoreError(
+            f"{path}: not a progress file of this tool: expected the columns {', '.join(COLUMNS)}, "
+            f"found {', '.join(map(str, frame.columns)) or 'none'}; it was not changed. {hint}"
+        )
+    for name in values.DATE_FIELDS:
+        frame[name] = frame[name].map(lambda v: "" if v is None or v is pd.NaT or v != v else str(v)[:10])
+    return frame.astype(str)
+
+
+def _typed(raw: pd.DataFrame, path: Path, store: FileStore) -> pd.DataFrame:
+    """Text columns to typed ones, refusing any value a save could not have written."""
+    frame = raw.copy()
+    bad = []
+    for name in INT_COLUMNS:
+        numbers = pd.to_numeric(frame[name], errors="coerce")
+        for i in frame.index[numbers.isna() | (numbers != numbers.round())][:3]:
+            bad.append(f"row {i + 1}: {name} {frame.at[i, name]!r} is not a whole number")
+        frame[name] = numbers.fillna(-1).astype("int64")
+    for name in values.DATE_FIELDS:
+        text = frame[name]
+        parsed = pd.to_datetime(text.where(text != ""), format="%Y-%m-%d", errors="coerce")
+        for i in frame.index[(text != "") & parsed.isna()][:3]:
+            bad.append(f"row {i + 1}: {name} {text[i]!r} is not a date YYYY-MM-DD")
+        frame[name] = parsed
+    for i in frame.index[~frame["status"].isin(values.STATUSES)][:3]:
+        bad.append(f"row {i + 1}: status {frame.at[i, 'status']!r} is not one of {', '.join(values.STATUSES)}")
+    for i in frame.index[(frame["task_id"] == "") | frame["task_id"].duplicated()][:3]:
+        bad.append(f"row {i + 1}: task_id {frame.at[i, 'task_id']!r} is empty or repeated")
+    if bad:
+        raise StoreError(f"{path}: damaged, it was not changed: {'; '.join(bad[:5])}. {store._backup_hint()}")
+    return frame
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for record in frame[COLUMNS].to_dict("records"):
+        for name in values.DATE_FIELDS:
+            value = record[name]
+            record[name] = None if pd.isna(value) else value.date()
+        for name in INT_COLUMNS:
+            record[name] = int(record[name])
+        out.append(record)
+    return out
+
+
+def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt == "csv":
+        text = frame.copy()
+        for name in values.DATE_FIELDS:
+            text[name] = text[name].map(text_of)
+        text.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    else:
+        pq.write_table(pa.Table.from_pandas(frame, schema=ARROW_SCHEMA, preserve_index=False), path)

@@ -1,0 +1,199 @@
+"""The one normaliser of status, percent, dates and text, shared by set, import and the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+STATUSES = ("not_started", "in_progress", "blocked", "done", "not_applicable")
+STATUS_LABELS = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "blocked": "Blocked",
+    "done": "Done",
+    "not_applicable": "Not applicable",
+}
+TEXT_FIELDS = ("owner", "evidence", "notes")
+DATE_FIELDS = ("start", "due")
+FIELDS = ("status", "percent", "owner", "start", "due", "evidence", "notes")
+DATE_ORDERS = ("dayfirst", "monthfirst")
+
+_STATUS_WORDS = {
+    "not_started": ["", "not started", "to do", "todo", "open", "new", "planned", "not begun", "pending"],
+    "in_progress": ["in progress", "wip", "ongoing", "started", "underway", "under way", "in work", "active", "doing"],
+    "blocked": ["blocked", "on hold", "stuck", "waiting", "paused", "hold"],
+    "done": ["done", "complete", "completed", "closed", "finished", "implemented", "verified", "achieved"],
+    "not_applicable": ["n/a", "na", "not applicable", "excluded", "out of scope", "not required"],
+}
+_STATUS_BY_KEY = {re.sub(r"[\s_\-]", "", w): code for code, words in _STATUS_WORDS.items() for w in [*words, code]}
+_DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})\s*$")
+
+
+class ValueProblem(ValueError):
+    """A value that cannot be used; the message says what was expected."""
+
+
+def status_words() -> dict[str, list[str]]:
+    """The words accepted for each status, for templates and help texts."""
+    return {code: [w for w in words if w] for code, words in _STATUS_WORDS.items()}
+
+
+def normalise_status(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        value = ""
+    if not isinstance(value, str):
+        raise ValueProblem(f"status {value!r} is not a status word; expected one of {', '.join(STATUSES)}")
+    code = _STATUS_BY_KEY.get(re.sub(r"[\s_\-]", "", value.strip().lower()))
+    if code is None:
+        raise ValueProblem(
+            f"status {value!r} is not understood; expected one of {', '.join(STATUSES)} (or done, wip, on hold, n/a, ...)"
+        )
+    return code
+
+
+def is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def percent_is_fraction(values: Iterable[Any]) -> bool:
+    """True when every numeric cell of a column lies between 0 and 1 (a percent-formatted column)."""
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)]
+    return bool(numbers) and all(0 <= v <= 1 for v in numbers)
+
+
+def normalise_percent(value: Any, fraction: bool = False) -> int | None:
+    """A whole percent 0..100, or None for a blank; ``fraction`` reads numbers as 0..1."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueProblem(f"percent {value!r} is not a number; expected 0 to 100")
+    if isinstance(value, str):
+        text = value.strip()
+        number = _number(text.rstrip("%").strip(), value)
+        scale = 1
+    else:
+        number, scale = float(value), 100 if fraction else 1
+    result = math.floor(number * scale + 0.5)
+    if not 0 <= result <= 100 or math.isnan(number):
+        raise ValueProblem(f"percent {value!r} is out of range; expected 0 to 100")
+    return int(result)
+
+
+def _number(text: str, original: Any) -> float:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        raise ValueProblem(f"percent {original!r} is not a number; expected 0 to 100, like 50 or 50%") from None
+
+
+def normalise_date(value: Any, order: str | None = None) -> dt.date | None:
+    """A date from a date object, ISO text, or d/m/y text read in the given order."""
+    if is_blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime().date()
+    text = str(value).strip()
+    try:
+        return (
+            dt.date.fromisoformat(text[:10]) if re.match(r"^\d{4}-\d{2}-\d{2}([T ].*)?$", text) else _dmy(text, order)
+        )
+    except ValueError as exc:
+        if isinstance(exc, ValueProblem):
+            raise
+        raise ValueProblem(f"date {value!r} is not a real date; expected YYYY-MM-DD") from None
+
+
+def _dmy(text: str, order: str | None) -> dt.date:
+    match = _DMY.match(text)
+    if not match:
+        raise ValueProblem(f"date {text!r} is not understood; expected YYYY-MM-DD")
+    if order not in DATE_ORDERS:
+        raise ValueProblem(
+            f"date {text!r} could be day-first or month-first; choose the order (--dates dayfirst or monthfirst)"
+        )
+    a, b, year = (int(g) for g in match.groups())
+    year += 2000 if year < 100 else 0
+    day, month = (a, b) if order == "dayfirst" else (b, a)
+    return dt.date(year, month, day)
+
+
+def date_order_hint(values: Iterable[Any]) -> str | None:
+    """The only order that reads every d/m/y text of a column, if just one does."""
+    fits = {"dayfirst": True, "monthfirst": True}
+    seen = False
+    for value in values:
+        match = _DMY.match(str(value)) if isinstance(value, str) else None
+        if match:
+            seen = True
+            a, b = int(match.group(1)), int(match.group(2))
+            fits["dayfirst"] &= b <= 12
+            fits["monthfirst"] &= a <= 12
+    good = [k for k, ok in fits.items() if ok]
+    return good[0] if seen and len(good) == 1 else None
+
+
+def normalise_text(value: Any) -> str:
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def allowed_percent(status: str) -> range:
+    return {
+        "not_started": range(0, 1),
+        "in_progress": range(0, 100),
+        "blocked": range(0, 100),
+        "done": range(100, 101),
+        "not_applicable": range(0, 101),
+    }[status]
+
+
+def _describe(allowed: range) -> str:
+    return str(allowed.start) if len(allowed) == 1 else f"{allowed.start} to {allowed.stop - 1}"
+
+
+def reconcile(current: tuple[str, int], status: str | None = None, percent: int | None = None) -> tuple[str, int]:
+    """Apply a new status and/or percent to a task's current pair, as the design's table says."""
+    old_status, old_percent = current
+    if status is not None and percent is not None:
+        new = (status, percent)
+    elif status is not None:
+        new = (status, {"done": 100, "not_started": 0}.get(status, old_percent))
+    elif percent is not None:
+        new = (_status_for_percent(old_status, percent), percent)
+    else:
+        return current
+    if new[1] not in allowed_percent(new[0]):
+        given = (
+            "status and percent"
+            if status is not None and percent is not None
+            else "status"
+            if status is not None
+            else "percent"
+        )
+        raise ValueProblem(
+            f"status {new[0]} needs percent {_describe(allowed_percent(new[0]))}, but percent would be {new[1]} "
+            f"(from the {given} given); give both status and percent"
+        )
+    return new
+
+
+def _status_for_percent(status: str, percent: int) -> str:
+    if percent == 100 and status != "not_applicable":
+        return "done"
+    if 1 <= percent <= 99 and status in ("not_started", "done"):
+        return "in_progress"
+    return status

@@ -53,8 +53,11 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    plan, _store, snapshot, table = loaded(args)
-    summary = readiness.status_summary(plan, table, config.today())
+    from rollout import timeline
+
+    plan, store, snapshot, table = loaded(args)
+    outlook = timeline.plan_forecast(plan, table, store.history(), config.today())
+    summary = readiness.status_summary(plan, table, outlook.today, outlook)
     if args.json:
         emit_json(summary)
         return
@@ -69,6 +72,7 @@ def cmd_status(args: argparse.Namespace) -> None:
         print(
             f"{p['phase']:<6}{p['name'][:46]:<48}{p['tasks']:>6}{p['done']:>6}{readiness.percent_text(p['readiness']):>8}  {gate}"
         )
+    print(f"forecast: {outlook.sentence()}")
     if snapshot.orphans:
         print(f"orphaned progress (tasks no longer in the plan, kept): {', '.join(snapshot.orphans)}")
 
@@ -151,6 +155,37 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"wrote the demo into {store.folder}: {saves} saves")
 
 
+def cmd_readiness(args: argparse.Namespace) -> None:
+    plan, _store, _snapshot, table = loaded(args)
+    if args.by == "phase":
+        frame = readiness.stage_readiness(plan, table)
+    else:
+        frame = readiness.clause_readiness(plan, table, args.edition)
+    records = readiness.figure_records(frame)
+    if args.json:
+        emit_json(records)
+        return
+    depths = frame["depth"].tolist() if "depth" in frame else [0] * len(frame)
+    print(f"{'stage' if args.by == 'phase' else 'clause':<16}{'title':<56}{'ready':>9}{'tasks':>7}")
+    for record, depth in zip(records, depths, strict=True):
+        name = "  " * depth + str(record["id"])
+        ready = readiness.percent_text(record["readiness"])
+        print(f"{name:<16}{record['title'][:54]:<56}{ready:>9}{record['tasks']:>7}")
+
+
+def cmd_forecast(args: argparse.Namespace) -> None:
+    from rollout import timeline
+
+    plan, store, _snapshot, table = loaded(args)
+    outlook = timeline.plan_forecast(plan, table, store.history(), config.today())
+    if args.json:
+        emit_json(outlook.as_json())
+        return
+    print(outlook.sentence())
+    weekly = ", ".join(f"{v:g}" for v in outlook.velocities)
+    print(f"remaining {outlook.remaining:g} of {outlook.ceiling:g} effort-days; done per week, last 8 weeks: {weekly}")
+
+
 # parser ------------------------------------------------------------------------
 class UsageError(Exception):
     """Wrong words on the command line: exit 2."""
@@ -192,6 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", metavar="NAME")
     command("demo", cmd_demo, "fill an empty data folder with a realistic demo state").add_argument(
         "--today", metavar="DATE"
+    )
+    p = command("readiness", cmd_readiness, "readiness by clause (every level, tree order) or by stage")
+    p.add_argument("--by", choices=["clause", "phase"], default="clause")
+    p.add_argument("--edition", choices=["2011", "2018"], default="2011")
+    p.add_argument("--json", action="store_true")
+    command("forecast", cmd_forecast, "likely completion date and range against the target").add_argument(
+        "--json", action="store_true"
     )
     return parser
 

@@ -6,22 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-PLANS = Path(__file__).resolve().parent / "plans"
-DEMO_TODAY = "2026-11-28"
-
-
-def build_plan(tmp_path: Path, overlay: Path | None = None) -> Path:
-    """The minimal plan copied to tmp_path, with an overlay's files (``x.absent`` deletes x)."""
-    folder = tmp_path / "phases"
-    shutil.copytree(PLANS / "minimal", folder)
-    for path in sorted(overlay.iterdir()) if overlay else []:
-        if path.suffix == ".absent":
-            (folder / path.stem).unlink()
-        else:
-            shutil.copy(path, folder / path.name)
-    return folder
+from support import DEMO_TODAY, ROOT, build_plan
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import DEMO_TODAY
+from support import DEMO_TODAY
 
 from rollout.cli import main
 

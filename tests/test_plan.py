@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PLANS, ROOT, build_plan
+from support import PLANS, ROOT, build_plan
 
 from rollout.plan import PlanError, load_plan, validate_folder
 

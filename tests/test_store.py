@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from rollout import history as hist
 from rollout.store import ChangeError, ConflictError, FileStore, StoreError

@@ -1,0 +1,262 @@
+"""Figures over time: burn-up, forecast, slipped tasks and the Gantt schedule.
+
+Weeks end on ``today`` and every 7 days before it, so the last point is the current state
+and each of the last 8 weeks is a whole week. A day is a UTC calendar day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import graphlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rollout.plan import Plan
+from rollout.readiness import DECIMALS, FINISHED, overdue
+
+VELOCITY_WEEKS = 8
+MIN_PROGRESS_WEEKS = 3
+REPLAYED_FIELDS = ("status", "percent")
+
+
+def week_ends(first: dt.date, today: dt.date) -> pd.DatetimeIndex:
+    """``today`` and every 7 days back, oldest first, down to the first end on or before ``first``."""
+    weeks = max(0, math.ceil((today - first).days / 7))
+    return pd.date_range(end=pd.Timestamp(today), periods=weeks + 1, freq="7D")
+
+
+def _change_days(history: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(history["at"].str.slice(0, 10), format="%Y-%m-%d")
+
+
+def _weekly_state(
+    changes: pd.DataFrame, field: str, values: pd.Series, ends: pd.DatetimeIndex, tasks: pd.Index, initial: float
+) -> pd.DataFrame:
+    """Weeks x tasks: a field's last value (as a number) at each week end; ``initial`` before its first change."""
+    rows = changes.assign(value=values)[changes["field"] == field]
+    last = rows.groupby(["week", "task_id"])["value"].last().unstack("task_id")
+    return last.reindex(index=ends, columns=tasks).ffill().fillna(initial)
+
+
+def burnup(plan: Plan, history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """Done effort-days and the ceiling at the end of each week, replayed from the history.
+
+    Each plan task starts not started at 0 %; its status and percent at a week end are the
+    last ones the history gives on or before that day. Done = sum of effort x percent/100 over
+    the tasks that are not ``not_applicable`` then; ceiling = their summed effort. A task set
+    not applicable leaves both from that week on, and comes back if set applicable again.
+    Columns: week_end (Timestamp), done, ceiling.
+    """
+    effort = pd.Series({t.id: t.effort_days for t in plan.tasks.values()}, dtype=float)
+    changes = history[history["field"].isin(REPLAYED_FIELDS) & history["task_id"].isin(effort.index)]
+    days = _change_days(changes)
+    changes, days = changes[days <= pd.Timestamp(today)], days[days <= pd.Timestamp(today)]
+    first = min(plan.start_date, days.min().date()) if len(days) else plan.start_date
+    ends = week_ends(first, today)
+    changes = changes.assign(week=ends[ends.searchsorted(days)]).sort_values("seq", kind="stable")
+    fraction = pd.to_numeric(changes["new"], errors="coerce") / 100
+    percent = _weekly_state(changes, "percent", fraction, ends, effort.index, 0.0)
+    counted = (changes["new"] != "not_applicable").astype(float)
+    applicable = _weekly_state(changes, "status", counted, ends, effort.index, 1.0)
+    done = (percent * applicable).mul(effort).sum(axis=1)
+    ceiling = applicable.mul(effort).sum(axis=1)
+    return pd.DataFrame(
+        {"week_end": ends, "done": done.round(DECIMALS).values, "ceiling": ceiling.round(DECIMALS).values}
+    )
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """When the remaining effort is likely done, at the pace of the last weeks."""
+
+    today: dt.date
+    target: dt.date
+    done: float
+    ceiling: float
+    velocities: tuple[float, ...]
+    likely: dt.date | None
+    earliest: dt.date | None
+    latest: dt.date | None
+    reason: str | None
+
+    @property
+    def remaining(self) -> float:
+        return round(self.ceiling - self.done, DECIMALS)
+
+    @property
+    def on_track(self) -> bool | None:
+        return None if self.likely is None else self.likely <= self.target
+
+    @property
+    def late(self) -> bool:
+        return self.likely is not None and self.likely > self.target
+
+    def sentence(self) -> str:
+        """The forecast in words, for the CLI and the pages."""
+        if self.reason:
+            return f"{self.reason}; target {self.target}"
+        latest = self.latest or "none in sight (the slowest weeks made no progress)"
+        verdict = "on track" if self.on_track else "after the target"
+        return (
+            f"likely finish {self.likely} (earliest {self.earliest}, latest {latest}); target {self.target}: {verdict}"
+        )
+
+    def as_json(self) -> dict:
+        """The `forecast --json` shape."""
+
+        def iso(day: dt.date | None) -> str | None:
+            return day.isoformat() if day else None
+
+        return {
+            "likely": iso(self.likely),
+            "earliest": iso(self.earliest),
+            "latest": iso(self.latest),
+            "target": iso(self.target),
+            "on_track": self.on_track,
+            "reason": self.reason,
+            "remaining_effort": self.remaining,
+            "weekly_velocity": list(self.velocities),
+        }
+
+
+def _finish(today: dt.date, remaining: float, velocity: float) -> dt.date | None:
+    """today + remaining / velocity weeks, rounded up to a whole day; None when it never ends."""
+    if velocity <= 0:
+        return None
+    try:
+        # rounded first so that float noise (114.00000000000001) does not add a day
+        return today + dt.timedelta(days=math.ceil(round(7 * remaining / velocity, 6)))
+    except OverflowError:
+        return None
+
+
+def velocities(weekly: pd.DataFrame, today: dt.date) -> np.ndarray:
+    """Change of done effort-days in each of the last 8 weeks, oldest first; weeks before the burn-up are 0."""
+    ends = pd.date_range(end=pd.Timestamp(today), periods=VELOCITY_WEEKS + 1, freq="7D")
+    done = weekly.set_index("week_end")["done"].reindex(ends).fillna(0)
+    return done.diff().iloc[1:].round(DECIMALS).to_numpy()
+
+
+def forecast(plan: Plan, table: pd.DataFrame, weekly: pd.DataFrame, today: dt.date) -> Forecast:
+    """Likely, earliest and latest end dates from the burn-up's last 8 weeks and the remaining effort.
+
+    Likely uses the mean weekly velocity, earliest its 75th and latest its 25th percentile
+    (numpy's linear interpolation). No forecast before 3 of the 8 weeks show progress.
+    """
+    applicable = table[table["applicable"]]
+    done = _round_sum(applicable["effort"] * applicable["completion"])
+    ceiling = _round_sum(applicable["effort"])
+    speed = velocities(weekly, today)
+    likely, earliest, latest, reason = _dates(today, ceiling - done, speed)
+    return Forecast(today, plan.target_date, done, ceiling, tuple(speed.tolist()), likely, earliest, latest, reason)
+
+
+def plan_forecast(plan: Plan, table: pd.DataFrame, history: pd.DataFrame, today: dt.date) -> Forecast:
+    """The forecast straight from the history: ``forecast`` over a fresh ``burnup``."""
+    return forecast(plan, table, burnup(plan, history, today), today)
+
+
+def _dates(
+    today: dt.date, remaining: float, speed: np.ndarray
+) -> tuple[dt.date | None, dt.date | None, dt.date | None, str | None]:
+    """(likely, earliest, latest, reason): the dates, or none and why."""
+    if remaining <= 0:
+        return today, today, today, None
+    progress_weeks = int((speed > 0).sum())
+    if progress_weeks < MIN_PROGRESS_WEEKS:
+        reason = (
+            f"no forecast yet: {progress_weeks} of the last {VELOCITY_WEEKS} weeks show progress; "
+            f"at least {MIN_PROGRESS_WEEKS} are needed"
+        )
+        return None, None, None, reason
+    likely = _finish(today, remaining, float(speed.mean()))
+    if likely is None:
+        return None, None, None, f"no forecast yet: at the pace of the last {VELOCITY_WEEKS} weeks the work never ends"
+    fast, slow = np.percentile(speed, [75, 25])
+    return likely, _finish(today, remaining, float(fast)), _finish(today, remaining, float(slow)), None
+
+
+def _round_sum(values: pd.Series) -> float:
+    return round(float(values.sum()), DECIMALS)
+
+
+def slipped(plan: Plan, table: pd.DataFrame, history: pd.DataFrame, since: dt.date, today: dt.date) -> pd.DataFrame:
+    """Tasks whose due date is later than it was on ``since``, or that became overdue since then.
+
+    The state on ``since`` is the one before the first change made that day or later.
+    Columns: task_id, stage, title, status, due_then, due_now, days_later, reason.
+    """
+    later = history[
+        history["field"].isin(["due", "status"])
+        & history["task_id"].isin(plan.tasks)
+        & (_change_days(history) >= pd.Timestamp(since))
+    ]
+    before = later.sort_values("seq", kind="stable").groupby(["task_id", "field"])["old"].first().unstack("field")
+    before = before.reindex(index=table["task_id"], columns=["due", "status"])
+    now = table.set_index("task_id")
+    due_then = pd.to_datetime(before["due"].mask(before["due"] == ""), format="%Y-%m-%d").where(
+        before["due"].notna(), now["due"]
+    )
+    status_then = before["status"].where(before["status"].notna(), now["status"])
+    moved = (now["due"] > due_then).to_numpy()
+    was_overdue = (~status_then.isin(FINISHED) & (due_then < pd.Timestamp(since))).to_numpy()
+    became = overdue(table, today).to_numpy() & ~was_overdue
+    reason = np.select(
+        [moved & became, moved, became], ["due moved later; overdue", "due moved later", "became overdue"], default=""
+    )
+    rows = table.assign(due_then=due_then.to_numpy(), due_now=table["due"], reason=reason)
+    rows = rows[reason != ""]
+    rows["days_later"] = (rows["due_now"] - rows["due_then"]).dt.days.where(moved[reason != ""])
+    columns = ["task_id", "stage", "title", "status", "due_then", "due_now", "days_later", "reason"]
+    return rows[columns].reset_index(drop=True)
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    return values.to_numpy(dtype="datetime64[D]", copy=True)
+
+
+def gantt_table(plan: Plan, table: pd.DataFrame, today: dt.date | None = None) -> pd.DataFrame:
+    """One bar per task: start to the end of its due day; missing dates come from a forward pass.
+
+    A task lasts ceil(effort_days) working days (Monday to Friday, at least one). With a start
+    only it ends that many working days later; with a due only it starts that many before.
+    With neither it starts on the first working day on or after plan.start_date, the ends of
+    its dependencies and, when unfinished and ``today`` is given, today. Bars with a derived
+    date are flagged ``planned``. ``finish`` is exclusive (the day after the last day).
+    Columns: task_id, stage, stage_name, title, status, percent, owner, start, finish, planned.
+    """
+    length = np.maximum(1, np.ceil(table["effort"].to_numpy())).astype(int)
+    start, due = _days(table["start"]), _days(table["due"])
+    only_start, only_due = ~np.isnat(start) & np.isnat(due), np.isnat(start) & ~np.isnat(due)
+    finish = due + 1
+    finish[only_start] = np.busday_offset(start[only_start], length[only_start], roll="forward")
+    start[only_due] = np.busday_offset(due[only_due], 1 - length[only_due], roll="backward")
+    _forward_pass(plan, table, start, finish, length, today)
+    out = table[["task_id", "stage", "title", "status", "percent", "owner"]].copy()
+    out.insert(2, "stage_name", out["stage"].map({s.number: s.name for s in plan.stages}))
+    out["start"] = pd.to_datetime(start)
+    out["finish"] = pd.to_datetime(finish)
+    out["planned"] = (table["start"].isna() | table["due"].isna()).to_numpy()
+    return out
+
+
+def _forward_pass(
+    plan: Plan, table: pd.DataFrame, start: np.ndarray, finish: np.ndarray, length: np.ndarray, today: dt.date | None
+) -> None:
+    """Fill the undated tasks' start and finish in place, dependencies first."""
+    position = {tid: i for i, tid in enumerate(table["task_id"])}
+    undated = set(table["task_id"][np.isnat(start) & np.isnat(finish)])
+    unfinished = set(table["task_id"][~table["status"].isin(FINISHED)])
+    graph = graphlib.TopologicalSorter({tid: plan.tasks[tid].depends_on for tid in undated})
+    for tid in graph.static_order():
+        if tid not in undated:
+            continue
+        i = position[tid]
+        floor = [np.datetime64(plan.start_date, "D"), *(finish[position[d]] for d in plan.tasks[tid].depends_on)]
+        if today is not None and tid in unfinished:
+            floor.append(np.datetime64(today, "D"))
+        start[i] = np.busday_offset(max(floor), 0, roll="forward")
+        finish[i] = np.busday_offset(start[i], length[i])

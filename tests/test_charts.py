@@ -1,0 +1,202 @@
+"""The plotly figures: traces, values, labels and colours, on the small hand-computed scenario."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import pandas as pd
+import plotly.io as pio
+import pytest
+import yaml
+
+from rollout import charts, readiness, timeline
+from rollout.plan import Plan, load_plan
+from rollout.store import FileStore
+from rollout.values import STATUS_LABELS
+
+SCENARIO = Path(__file__).resolve().parent / "plans" / "readiness"
+TODAY = dt.date(2026, 7, 1)
+AMBER, RED, GREEN = charts.RAG_COLOURS["amber"], charts.RAG_COLOURS["red"], charts.RAG_COLOURS["green"]
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory) -> tuple[Plan, pd.DataFrame, pd.DataFrame]:
+    """The small plan, its task table and its history after the saves of saves.yaml."""
+    plan = load_plan(SCENARIO / "small")
+    store = FileStore(tmp_path_factory.mktemp("charts") / "data", list(plan.tasks))
+    for save in yaml.safe_load((SCENARIO / "saves.yaml").read_text()):
+        store.save(save["changes"], None, by="Tester", source="ui", at=dt.datetime.fromisoformat(save["at"]))
+    return plan, readiness.task_table(plan, store.load().progress), store.history()
+
+
+def bars_by_id(fig) -> dict[str, tuple[float, str, str, str]]:
+    """clause id -> (x, text, colour, trace name) over every bar trace."""
+    return {
+        cid: (x, text, trace.marker.color, trace.name)
+        for trace in fig.data
+        for cid, x, text in zip(trace.customdata, trace.x, trace.text, strict=True)
+    }
+
+
+def test_one_registered_theme_for_every_figure(scenario):
+    plan, table, log = scenario
+    weekly = timeline.burnup(plan, log, TODAY)
+    clauses = readiness.clause_readiness(plan, table)
+    figures = [
+        charts.build_clause_figure(clauses),
+        charts.build_heatmap_figure(readiness.clause_stage_readiness(plan, table)),
+        charts.build_radar_figure(clauses),
+        charts.build_status_figure(readiness.status_counts(plan, table)),
+        charts.build_burnup_figure(weekly, timeline.forecast(plan, table, weekly, TODAY)),
+        charts.build_gantt_figure(timeline.gantt_table(plan, table, TODAY), TODAY),
+    ]
+    theme = pio.templates[charts.TEMPLATE].layout
+    for fig in figures:
+        assert fig.layout.template.layout.font.family == theme.font.family
+        assert fig.layout.title.text
+
+
+def test_band_words_come_from_the_thresholds():
+    assert [charts.band_legend(b) for b in ("red", "amber", "green")] == [
+        "red · below 50 %",
+        "amber · 50 % to 84 %",
+        "green · 85 % and above",
+    ]
+    assert charts.figure_text(0.6667) == "66 % · amber"
+    assert charts.figure_text(0.996) == "99 % · green"
+    assert charts.figure_text(None) == "no tasks"
+
+
+def test_clause_bars_are_coloured_and_labelled_by_band(scenario):
+    plan, table, _ = scenario
+    fig = charts.build_clause_figure(readiness.clause_readiness(plan, table), depth=1)
+    assert [t.name for t in fig.data] == [
+        "red · below 50 %",
+        "amber · 50 % to 84 %",
+        "green · 85 % and above",
+        "no tasks",
+    ]
+    got = bars_by_id(fig)
+    assert set(got) == {"4.1", "4.2", "5.1", "5.2"}
+    assert got["4.1"] == (0.6667, "66 % · amber", AMBER, "amber · 50 % to 84 %")
+    assert got["4.2"] == (0.0, "0 % · red", RED, "red · below 50 %")
+    assert got["5.1"][:2] == (0.1667, "16 % · red")
+    assert list(fig.layout.yaxis.categoryarray) == [
+        "4.1 Management responsibility",
+        "4.2 Governance of processes operated by other parti…",  # long titles are shortened
+        "5.1 General",
+        "5.2 Plan new or changed services",
+    ]
+    assert fig.layout.yaxis.autorange == "reversed"  # tree order, top down
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == ("Readiness", "Clause")
+    amber = fig.data[1]
+    assert "2 tasks: P1.01, P1.02" in amber.hovertext[0]
+
+
+def test_clause_bars_of_2018_show_clauses_without_tasks(scenario):
+    plan, table, _ = scenario
+    fig = charts.build_clause_figure(readiness.clause_readiness(plan, table, "2018"), depth=1, edition="2018")
+    got = bars_by_id(fig)
+    assert got["8.2"] == (0.0, "no tasks", charts.NO_TASKS_COLOUR, "no tasks")
+    assert got["5.2"][:3] == (1.0, "100 % · green", GREEN)
+    assert "2018 edition" in fig.layout.title.text
+    every_level = charts.build_clause_figure(readiness.clause_readiness(plan, table, "2018"), depth=None)
+    assert len(bars_by_id(every_level)) == 10
+
+
+def test_heatmap_cells_are_clauses_within_stages(scenario):
+    plan, table, _ = scenario
+    fig = charts.build_heatmap_figure(readiness.clause_stage_readiness(plan, table), depth=1)
+    heat = fig.data[0]
+    assert list(heat.x) == ["Initiation", "Phase 1", "Phase 2", "Phase 3", "Post-implementation"]
+    assert [label.split()[0] for label in heat.y] == ["4.1", "4.2", "5.1", "5.2"]
+    row = dict(zip(heat.x, heat.z[0], strict=True))
+    assert row["Phase 1"] == 0.6667 and all(pd.isna(row[s]) for s in ("Initiation", "Phase 2"))
+    assert heat.text[0][1] == "66 % · amber" and heat.text[0][0] == ""
+    assert heat.z[3][2] == 0.2 and heat.text[3][2] == "20 % · red"  # 5.2 in phase 2: P2.01 alone
+    assert "P1.01, P1.02" in heat.customdata[0][1]
+    assert [step[0] for step in heat.colorscale] == [0.0, 0.5, 0.5, 0.85, 0.85, 1.0]
+
+
+def test_radar_axes_are_the_top_level_clauses(scenario):
+    plan, table, _ = scenario
+    fig = charts.build_radar_figure(readiness.clause_readiness(plan, table))
+    polar = fig.data[0]
+    assert list(polar.theta) == ["4 General requirements", "5 Design and transition", "4 General requirements"]
+    assert list(polar.r) == [0.4, 0.16, 0.4]  # closed around
+    assert list(polar.text) == ["40 % · red", "16 % · red", ""]
+    fig_2018 = charts.build_radar_figure(readiness.clause_readiness(plan, table, "2018"), "2018")
+    assert [t.split()[0] for t in fig_2018.data[0].theta] == ["4", "5", "8", "4"]
+
+
+def test_status_bars_stack_task_counts_per_stage(scenario):
+    plan, table, _ = scenario
+    fig = charts.build_status_figure(readiness.status_counts(plan, table))
+    assert [t.name for t in fig.data] == list(STATUS_LABELS.values())
+    traces = {t.name: t for t in fig.data}
+    assert list(traces["Done"].y) == [1, 1, 0, 0, 0]
+    assert list(traces["Not applicable"].y) == [0, 1, 0, 0, 1]
+    assert list(traces["Blocked"].x) == ["Initiation", "Phase 1", "Phase 2", "Phase 3", "Post-implementation"]
+    assert "P2.01" in traces["Blocked"].hovertext[2]
+    assert fig.layout.barmode == "stack" and fig.layout.yaxis.title.text == "Tasks"
+
+
+def test_burnup_shows_done_ceiling_forecast_and_target(scenario):
+    plan, table, log = scenario
+    weekly = timeline.burnup(plan, log, TODAY)
+    outlook = timeline.forecast(plan, table, weekly, TODAY)
+    fig = charts.build_burnup_figure(weekly, outlook)
+    traces = {t.name: t for t in fig.data}
+    assert list(traces) == [
+        "Planned effort (ceiling)",
+        "Done",
+        "Earliest finish 2026-10-23",
+        "Likely finish 2026-12-26",
+        "Target 2026-12-31",
+    ]  # no latest date: the slowest weeks made no progress, so no range either
+    assert list(traces["Done"].y) == [0.0, 0.5, 2.0, 3.0, 3.6, 3.6]
+    assert list(traces["Planned effort (ceiling)"].y) == [20.0, 20.0, 20.0, 16.0, 16.0, 15.0, 15.0]
+    likely = traces["Likely finish 2026-12-26"]
+    assert list(likely.y) == [3.6, 15.0] and pd.Timestamp(likely.x[1]) == pd.Timestamp("2026-12-26")
+    assert {pd.Timestamp(x) for x in traces["Target 2026-12-31"].x} == {pd.Timestamp("2026-12-31")}
+    assert "on track" in fig.layout.title.text
+    assert fig.layout.yaxis.title.text == "Effort-days"
+
+
+def test_burnup_with_a_full_range_and_without_a_forecast(scenario):
+    plan, _, log = scenario
+    weekly = timeline.burnup(plan, log, TODAY)
+    ranged = timeline.Forecast(TODAY, plan.target_date, 3.6, 15.0, (1.0,) * 8, *[dt.date(2026, 9, 1)] * 3, None)
+    assert "Forecast range" in [t.name for t in charts.build_burnup_figure(weekly, ranged).data]
+    none = timeline.Forecast(TODAY, plan.target_date, 3.6, 15.0, (0.0,) * 8, None, None, None, "no forecast yet: x")
+    fig = charts.build_burnup_figure(weekly, none)
+    assert [t.name for t in fig.data] == ["Planned effort (ceiling)", "Done", "Target 2026-12-31"]
+    assert "no forecast yet: x" in fig.layout.title.text
+
+
+def test_gantt_colours_by_status_and_draws_planned_bars_lighter(scenario):
+    plan, table, _ = scenario
+    fig = charts.build_gantt_figure(timeline.gantt_table(plan, table, TODAY), TODAY)
+    traces = {t.name: t for t in fig.data}
+    assert set(traces) == {"Done", "In progress", "Blocked", "Not started", "Not applicable"}
+    assert traces["Blocked"].marker.color == charts.STATUS_COLOURS["blocked"]
+    opacity = {
+        row[1]: alpha for trace in fig.data for row, alpha in zip(trace.customdata, trace.marker.opacity, strict=True)
+    }
+    assert opacity["P0.01"] == 1.0 and opacity["P2.02"] == charts.PLANNED_OPACITY
+    assert list(fig.layout.yaxis.categoryarray)[-1].startswith("P0.01")  # plotly lists the top bar last
+    assert "%{customdata[1]} %{customdata[2]}" in traces["Done"].hovertemplate
+    assert len(fig.layout.shapes) == 1  # today
+
+
+def test_the_same_clause_reads_the_same_in_the_chart_and_the_table(scenario):
+    plan, table, _ = scenario
+    clauses = readiness.clause_readiness(plan, table)
+    shown = bars_by_id(charts.build_clause_figure(clauses, depth=None))
+    for record in readiness.figure_records(clauses):
+        x, text, _, _ = shown[record["id"]]
+        assert x == (record["readiness"] or 0.0)
+        assert text.startswith(readiness.percent_text(record["readiness"]))
+    assert not math.isnan(sum(x for x, *_ in shown.values()))

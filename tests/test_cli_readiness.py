@@ -1,0 +1,209 @@
+"""`readiness`, `forecast` and `status` on the command line: JSON shapes, figures, tables and exit codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from support import DEMO_TODAY
+
+from rollout import charts, readiness
+from rollout.cli import main
+from rollout.plan import Plan, load_plan
+from rollout.store import FileStore
+
+SCENARIO = Path(__file__).resolve().parent / "plans" / "readiness"
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory) -> Path:
+    """The small plan's data folder after the saves of saves.yaml (figures in test_readiness.py)."""
+    plan = load_plan(SCENARIO / "small")
+    folder = tmp_path_factory.mktemp("cli-readiness") / "data"
+    store = FileStore(folder, list(plan.tasks))
+    for save in yaml.safe_load((SCENARIO / "saves.yaml").read_text()):
+        store.save(save["changes"], None, by="Tester", source="ui", at=dt.datetime.fromisoformat(save["at"]))
+    return folder
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    """Run the CLI; returns (exit code, stdout, stderr)."""
+
+    def call(*args: str, today: str = DEMO_TODAY) -> tuple[int, str, str]:
+        monkeypatch.setenv("ROLLOUT_TODAY", today)
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's own usage errors
+            code = exc.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return call
+
+
+@pytest.fixture
+def small(run, small_data):
+    """The CLI on the small plan, on 2026-07-01."""
+
+    def call(*args: str) -> tuple[int, str, str]:
+        return run("--phases", str(SCENARIO / "small"), "--data", str(small_data), *args, today="2026-07-01")
+
+    return call
+
+
+@pytest.fixture
+def demo(run, demo_master):
+    """The CLI on the bundled plan's demo data."""
+
+    def call(*args: str) -> tuple[int, str, str]:
+        return run("--data", str(demo_master), *args)
+
+    return call
+
+
+def as_json(result: tuple[int, str, str]) -> object:
+    code, out, err = result
+    assert code == 0, err
+    return json.loads(out)
+
+
+# the small plan: hand-computed -------------------------------------------------
+def test_readiness_json_is_every_clause_in_tree_order(small):
+    got = as_json(small("readiness", "--json"))
+    assert [(r["id"], r["readiness"], r["tasks"]) for r in got] == [
+        ("4", 0.4, 3),
+        ("4.1", 0.6667, 2),
+        ("4.1.1", 0.6667, 2),
+        ("4.1.2", 1.0, 1),
+        ("4.2", 0.0, 1),
+        ("5", 0.16, 4),
+        ("5.1", 0.1667, 2),
+        ("5.2", 0.15, 2),
+    ]
+    assert got[1] == {
+        "id": "4.1",
+        "title": "Management responsibility",
+        "readiness": 0.6667,
+        "tasks": 2,
+        "task_ids": ["P1.01", "P1.02"],
+    }
+
+
+def test_readiness_by_phase_and_in_the_2018_edition(small):
+    by_phase = as_json(small("readiness", "--by", "phase", "--json"))
+    assert [(r["id"], r["readiness"], r["tasks"]) for r in by_phase] == [
+        (0, 1.0, 1),
+        (1, 0.6667, 2),
+        (2, 0.075, 2),
+        (3, 0.0, 1),
+        (4, 0.0, 1),
+    ]
+    by_2018 = {r["id"]: r for r in as_json(small("readiness", "--edition", "2018", "--json"))}
+    assert by_2018["8.2"] == {"id": "8.2", "title": "Demand management", "readiness": None, "tasks": 0, "task_ids": []}
+    assert by_2018["8.1"]["readiness"] == 0.125
+
+
+def test_forecast_json(small):
+    assert as_json(small("forecast", "--json")) == {
+        "likely": "2026-12-26",
+        "earliest": "2026-10-23",
+        "latest": None,
+        "target": "2026-12-31",
+        "on_track": True,
+        "reason": None,
+        "remaining_effort": 11.4,
+        "weekly_velocity": [0.0, 0.0, 0.0, 0.5, 1.5, 1.0, 0.6, 0.0],
+    }
+
+
+def test_status_json_gates(small):
+    phases = as_json(small("status", "--json"))["phases"]
+    assert [(p["gate"], p["gate_met"], p["gate_at_risk"]) for p in phases] == [
+        ("met", True, False),
+        ("at risk", False, True),
+        ("at risk", False, True),
+        ("not met", False, False),
+        ("not met", False, False),
+    ]
+    assert phases[1]["gate_missing"] == [
+        {"task_id": "P1.01", "reason": "not done"},
+        {"task_id": "P1.02", "reason": "done without evidence"},
+    ]
+    assert phases[1]["gate_risks"] == [{"task_id": "P1.01", "reason": "overdue (due 2026-06-20)"}]
+
+
+def test_human_output_is_a_short_table(small):
+    code, out, _ = small("readiness")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["clause", "title", "ready", "tasks"]
+    assert lines[3].split() == ["4.1.1", "Management", "commitment", "66", "%", "2"]
+    code, out, _ = small("readiness", "--by", "phase")
+    assert out.splitlines()[2].split()[-3:] == ["66", "%", "2"]
+    code, out, _ = small("forecast")
+    assert out.splitlines()[0] == (
+        "likely finish 2026-12-26 (earliest 2026-10-23, latest none in sight (the slowest weeks made no progress)); "
+        "target 2026-12-31: on track"
+    )
+
+
+# the demo ----------------------------------------------------------------------
+def reference(plan: Plan, table, clause_id: str, edition: str) -> tuple[float | None, list[str]]:
+    """A clause's figure the slow, obvious way: every applicable task serving it or a sub-clause."""
+    rows = table.set_index("task_id")
+    ids = [
+        t.id
+        for t in plan.tasks.values()
+        if rows.loc[t.id, "status"] != "not_applicable"
+        and any(clause_id in plan.ancestors(leaf, edition) for leaf in plan.clauses_of(t, edition))
+    ]
+    effort = sum(plan.tasks[t].effort_days for t in ids)
+    done = sum(plan.tasks[t].effort_days * rows.loc[t, "percent"] / 100 for t in ids)
+    return (round(done / effort, 4) if ids else None), ids
+
+
+@pytest.mark.parametrize("edition", ["2011", "2018"])
+def test_demo_readiness_matches_the_obvious_computation(demo, demo_master, bundled_plan, edition):
+    got = as_json(demo("readiness", "--edition", edition, "--json"))
+    assert [r["id"] for r in got] == list(bundled_plan.clauses[edition])
+    table = readiness.task_table(bundled_plan, FileStore(demo_master, list(bundled_plan.tasks)).load().progress)
+    for record in got:
+        assert (record["readiness"], record["task_ids"]) == reference(bundled_plan, table, record["id"], edition)
+        assert record["tasks"] == len(record["task_ids"])
+
+
+def test_demo_forecast_and_status_answer(demo):
+    outlook = as_json(demo("forecast", "--json"))
+    assert {"likely", "earliest", "latest", "target", "on_track", "reason"} <= set(outlook)
+    assert outlook["target"] == "2027-09-30"
+    assert (outlook["likely"] is None) == (outlook["reason"] is not None)
+    status = as_json(demo("status", "--json"))
+    assert all(isinstance(p["gate_at_risk"], bool) and "gate_missing" in p for p in status["phases"])
+    code, out, _ = demo("status")
+    assert code == 0 and "forecast: " in out
+
+
+def test_the_cli_and_the_chart_show_the_same_figure(demo, demo_master, bundled_plan):
+    records = {r["id"]: r for r in as_json(demo("readiness", "--json"))}
+    table = readiness.task_table(bundled_plan, FileStore(demo_master, list(bundled_plan.tasks)).load().progress)
+    fig = charts.build_clause_figure(readiness.clause_readiness(bundled_plan, table), depth=1)
+    shown = {cid: x for trace in fig.data for cid, x in zip(trace.customdata, trace.x, strict=True)}
+    assert shown["4.1"] == records["4.1"]["readiness"]
+    assert all(x == (records[cid]["readiness"] or 0.0) for cid, x in shown.items())
+
+
+# exit codes --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args", [("readiness", "--by", "clauses"), ("readiness", "--edition", "2005"), ("forecast", "--soon")]
+)
+def test_usage_errors_exit_2(demo, args):
+    code, _, err = demo(*args)
+    assert code == 2 and "usage:" in err
+
+
+def test_a_broken_plan_exits_1_without_a_traceback(run, tmp_path):
+    code, _, err = run("--phases", str(tmp_path / "nowhere"), "readiness")
+    assert code == 1 and "Traceback" not in err and "does not exist" in err

@@ -75,7 +75,7 @@ class CsvHistory:
         writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
         if new:
             writer.writerow(COLUMNS)
-        writer.writerows(rows[COLUMNS].astype(str).itertuples(index=False, name=None))
+        writer.writerows(_records(rows))
         with open(self.path, "ab") as f:
             f.write(buffer.getvalue().encode("utf-8"))
             f.flush()
@@ -194,11 +194,16 @@ class ParquetHistory:
                 path.unlink(missing_ok=True)
 
 
+def _records(frame: pd.DataFrame) -> list[list]:
+    """Rows as plain Python values: iterating arrow-backed strings row by row is slow."""
+    return frame[COLUMNS].to_numpy(dtype=object).tolist()
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows(frame[COLUMNS].astype(str).itertuples(index=False, name=None))
+    writer.writerows(_records(frame))
     path.write_text(buffer.getvalue(), encoding="utf-8")
     sync_file(path)
 

@@ -294,9 +294,10 @@ class FileStore(ProgressStore):
                 joined[name] = joined[name].fillna(default)
         for name in INT_COLUMNS:
             joined[name] = joined[name].astype("int64")
-        orphans = saved[~saved["task_id"].isin(set(self.task_ids))]
+        # object dtype: isin on arrow-backed strings is an order of magnitude slower
+        orphans = saved[~saved["task_id"].astype(object).isin(self.task_ids)]
         frame = pd.concat([joined, orphans], ignore_index=True) if len(orphans) else joined
-        frame["orphaned"] = ~frame["task_id"].isin(set(self.task_ids))
+        frame["orphaned"] = [False] * len(joined) + [True] * len(orphans)
         return Snapshot(frame, seq, self.format(), orphans["task_id"].tolist())
 
     def history(self, task_id: str | None = None) -> pd.DataFrame:

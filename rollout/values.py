@@ -177,17 +177,11 @@ def reconcile(current: tuple[str, int], status: str | None = None, percent: int 
     else:
         return current
     if new[1] not in allowed_percent(new[0]):
-        given = (
-            "status and percent"
-            if status is not None and percent is not None
-            else "status"
-            if status is not None
-            else "percent"
-        )
-        raise ValueProblem(
-            f"status {new[0]} needs percent {_describe(allowed_percent(new[0]))}, but percent would be {new[1]} "
-            f"(from the {given} given); give both status and percent"
-        )
+        needs = f"status {new[0]} needs percent {_describe(allowed_percent(new[0]))}"
+        if status is not None and percent is not None:
+            raise ValueProblem(f"{needs}, but percent {percent} was given with it")
+        kept = "percent" if status is not None else "status"
+        raise ValueProblem(f"{needs}, but the task's {kept} makes it {new[1]}; give both status and percent")
     return new
 
 

@@ -1,31 +1,92 @@
-"""Home page: the plan, its stages and tasks."""
+"""Overview: where the rollout stands, for the lead every week and the committee every month."""
 
-import pandas as pd
 import streamlit as st
 
 import ui
+from rollout import charts, readiness, timeline, views
 
-st.set_page_config(page_title="ISO 20000 Rollout Tracker", layout="wide")
-plan = ui.plan()
-st.title("ISO 20000 Rollout Tracker")
-st.caption(f"{plan.organisation} · certification target {plan.target_date:%d %b %Y}")
-with st.expander("Scope"):
-    st.write(plan.scope)
-for stage in plan.stages:
-    tasks = [plan.tasks[t] for t in stage.task_ids]
-    with st.expander(f"{stage.name} · {len(tasks)} tasks", expanded=stage.number == 0):
-        st.write(stage.objective)
-        st.markdown("**Gate**\n" + "\n".join(f"- {g}" for g in stage.gate))
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "Task": [t.id for t in tasks],
-                    "Title": [t.title for t in tasks],
-                    "Clauses": ["; ".join(t.clauses) for t in tasks],
-                    "Deliverable": [t.deliverable for t in tasks],
-                    "Role": [t.role for t in tasks],
-                    "Effort (days)": [t.effort_days for t in tasks],
-                }
-            ),
-            hide_index=True,
+ui.page_setup("Overview")
+plan, state, today, edition = ui.plan(), ui.state(), ui.today(), ui.edition()
+tasks = state.tasks
+
+st.title("Rollout overview")
+st.caption(f"{plan.organisation} · {today:%A %d %B %Y} · certification target {plan.target_date:%d %B %Y}")
+
+if not ui.has_progress() and not st.session_state.get("welcomed"):
+    with st.container(border=True):
+        st.subheader("Welcome")
+        st.write(
+            f"The plan holds {len(plan.tasks)} tasks in {len(plan.stages)} stages, following the three-phase "
+            "approach of ISO/IEC TR 20000-5. No progress has been recorded yet. How would you like to begin?"
         )
+        start, upload, demo = st.columns(3)
+        if start.button("Start tracking on this plan", type="primary", width="stretch", icon=":material/edit_note:"):
+            st.session_state["welcomed"] = True
+            st.switch_page("pages/2_Progress.py")
+        if upload.button("Import a spreadsheet", width="stretch", icon=":material/upload_file:"):
+            st.switch_page("pages/5_Import.py")
+        demo.button("Explore a demo rollout", width="stretch", icon=":material/science:", on_click=ui.enter_demo)
+        st.caption("The demo is written to a folder of its own; your data folder stays empty until you save.")
+
+forecast = ui.computed("forecast", lambda: timeline.forecast(plan, tasks, ui.burnup(), today))
+summary = ui.computed("status", lambda: readiness.status_summary(plan, tasks, today, forecast))
+late = readiness.overdue_tasks(tasks, today)
+blocked = readiness.blocked_tasks(tasks)
+
+cards = st.columns([1, 1, 1, 1, 1.4])
+with cards[0].container(border=True):
+    st.metric("Overall readiness", readiness.percent_text(summary["overall"]), help=ui.HELP["overall"])
+    st.page_link("pages/3_Readiness.py", label="By clause", icon=":material/arrow_forward:")
+with cards[1].container(border=True):
+    st.metric("Tasks done", f"{summary['done']} of {summary['tasks']}")
+    st.page_link("pages/2_Progress.py", label="All tasks", icon=":material/arrow_forward:")
+with cards[2].container(border=True):
+    st.metric("Overdue", len(late))
+    st.page_link(
+        "pages/2_Progress.py",
+        label="Overdue tasks",
+        icon=":material/arrow_forward:",
+        query_params={"show": views.SHOW["overdue"]},
+    )
+with cards[3].container(border=True):
+    st.metric("Blocked", len(blocked))
+    st.page_link(
+        "pages/2_Progress.py",
+        label="Blocked tasks",
+        icon=":material/arrow_forward:",
+        query_params={"show": views.SHOW["blocked"]},
+    )
+with cards[4].container(border=True):
+    st.metric(
+        "Forecast",
+        ui.date_text(forecast.likely),
+        ui.forecast_delta(forecast),
+        help=forecast.reason or ui.HELP["forecast"],
+    )
+    st.page_link("pages/4_Timeline.py", label="Burn-up", icon=":material/arrow_forward:")
+
+st.subheader("Stage gates")
+for column, stage, phase in zip(st.columns(len(plan.stages)), plan.stages, summary["phases"], strict=True):
+    with column.container(border=True, height="stretch"):
+        st.markdown(f"**{stage.name}**")
+        st.badge(phase["gate"], color=ui.GATE_COLOURS[phase["gate"]])
+        st.caption(f"{readiness.percent_text(phase['readiness'])} ready · {phase['done']} of {phase['tasks']} done")
+        if phase["gate_missing"]:
+            st.caption(f"{len(phase['gate_missing'])} mandatory task(s) open: {ui.ids_text(phase['gate_missing'])}")
+        st.page_link("pages/3_Readiness.py", label="Gate detail", query_params={"stage": str(stage.number)})
+
+left, right = st.columns([3, 2])
+with left:
+    clauses = ui.computed("clauses", lambda: readiness.clause_readiness(plan, tasks, edition), edition)
+    st.plotly_chart(charts.build_clause_figure(clauses, depth=1, edition=edition), key="overview_clauses")
+with right:
+    st.markdown("**Who owes what**")
+    st.caption("Unfinished tasks per owner.")
+    st.dataframe(views.owner_summary(tasks, today), hide_index=True, column_config=ui.COLUMNS)
+
+st.subheader("Needs attention")
+attention = views.attention(plan, tasks, today)
+if attention.empty:
+    st.caption("Nothing is overdue, blocked or waiting on unfinished dependencies.")
+else:
+    st.dataframe(attention, hide_index=True, column_config=ui.COLUMNS)

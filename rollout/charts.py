@@ -110,6 +110,7 @@ def build_clause_figure(table: pd.DataFrame, depth: int | None = 1, edition: str
                 customdata=part["id"].tolist(),
                 text=[figure_text(v) for v in part["readiness"]],
                 textposition="outside",
+                cliponaxis=False,
                 marker_color=RAG_COLOURS.get(band, NO_TASKS_COLOUR),
                 hovertext=[
                     f"{label}<br>{figure_text(v)}<br>{_ids_text(ids)}"
@@ -121,7 +122,7 @@ def build_clause_figure(table: pd.DataFrame, depth: int | None = 1, edition: str
     return _layout(
         fig,
         f"Readiness by clause ({edition} edition)",
-        xaxis={"title": {"text": "Readiness"}, "range": [0, 1.25], "tickformat": ".0%", "tickvals": [0, 0.5, 1]},
+        xaxis={"title": {"text": "Readiness"}, "range": [0, 1.3], "tickformat": ".0%", "tickvals": [0, 0.5, 1]},
         yaxis={"title": {"text": "Clause"}, "categoryorder": "array", "categoryarray": labels, "autorange": "reversed"},
         height=max(320, 28 * len(labels) + 140),
     )

@@ -148,8 +148,3 @@ def test_cli_reads_the_phases_folder_from_the_environment(tmp_path):
 def test_cli_usage_errors_exit_2():
     assert run_cli("nonsense").returncode == 2
     assert run_cli("validate", "--bogus").returncode == 2
-
-
-def test_the_core_never_imports_streamlit():
-    code = "import sys, rollout.cli, rollout.store, rollout.readiness; sys.exit('streamlit' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

@@ -1,0 +1,149 @@
+"""Progress: update tasks in a table or one at a time; saves are checked and never overwrite others."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from rollout import exporter, values, views
+
+ui.page_setup("Progress")
+plan, state, today = ui.plan(), ui.state(), ui.today()
+ss = st.session_state
+EDITOR = "progress_editor"
+COLUMNS = ["task_id", "title", "stage", *views.EDITABLE]
+
+
+def pending_edits() -> dict:
+    return ss.get(EDITOR, {}).get("edited_rows", {})
+
+
+def reset_base() -> None:
+    ss["progress_base"] = {"key": state.key, "frame": state.tasks[COLUMNS], "revisions": state.snapshot.revisions}
+    ss.pop(EDITOR, None)
+
+
+def load_latest() -> None:
+    reset_base()
+    ss.pop("progress_outcome", None)
+
+
+def finish(outcome: ui.Outcome) -> None:
+    ss["progress_outcome"] = outcome
+    if outcome.result is not None:
+        ss.pop(EDITOR, None)
+        ss.pop("progress_base", None)
+
+
+def save_table(ids: list[str]) -> None:
+    base = ss["progress_base"]
+    finish(ui.save(views.changes_from_edits(base["frame"], pending_edits(), ids), base["revisions"]))
+
+
+def save_over_theirs() -> None:
+    outcome = ss["progress_outcome"]
+    finish(ui.save(outcome.changes, None))
+
+
+if "progress_base" not in ss or (not pending_edits() and ss["progress_base"]["key"] != state.key):
+    reset_base()
+base = ss["progress_base"]
+pending = bool(pending_edits())
+
+st.title("Progress")
+st.caption(
+    "Change status, percent, owner, dates, evidence and notes in the table, then save. "
+    "Done means 100 %; a task you start moves to in progress. Every save records who changed what."
+)
+if base["key"] != state.key:
+    st.info("Someone saved changes since you started editing. Your save is checked against them, task by task.")
+
+outcome = ss.get("progress_outcome")
+if outcome is not None:
+    ui.show_outcome(outcome)
+    if outcome.conflicts:
+        left, right = st.columns(2)
+        left.button("Load the latest (drop my edits)", on_click=load_latest, width="stretch")
+        right.button("Save mine over theirs", on_click=save_over_theirs, type="primary", width="stretch")
+
+stages = {s.number: s.name for s in plan.stages}
+owners = sorted(o for o in state.tasks["owner"].unique() if o)
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    stage = st.selectbox(
+        "Stage", [None, *stages], format_func=lambda n: "All stages" if n is None else stages[n],
+        key="progress_stage", disabled=pending, bind="query-params",
+    )  # fmt: skip
+    show = st.selectbox(
+        "Show", list(views.SHOW), format_func=views.SHOW.get, key="show", disabled=pending, bind="query-params"
+    )
+    statuses = st.multiselect(
+        "Status", values.STATUSES, format_func=values.STATUS_LABELS.get, key="progress_status", disabled=pending
+    )
+    mine = st.toggle("My tasks", key="progress_mine", disabled=pending or not ui.user(), help="Tasks owned by you")
+    text = st.text_input("Search", key="progress_search", disabled=pending, placeholder="id or title")
+if pending:
+    st.caption("Save or discard your edits to change the filters.")
+
+chosen = views.TaskFilter(
+    stage=stage, statuses=tuple(statuses), owner=ui.user() if mine else None, text=text, show=show
+)
+view = views.filter_tasks(plan, base["frame"], chosen, today)
+ids = view["task_id"].tolist()
+st.data_editor(
+    view,
+    key=EDITOR,
+    hide_index=True,
+    height=min(38 + 35 * len(view), 640),
+    disabled=["task_id", "title", "stage"],
+    column_config={
+        "task_id": st.column_config.TextColumn("Task", pinned=True, width="small"),
+        "title": st.column_config.TextColumn("Title", width="medium"),
+        "stage": st.column_config.NumberColumn("Stage", width="small"),
+        "status": st.column_config.SelectboxColumn(
+            "Status", options=values.STATUSES, format_func=values.STATUS_LABELS.get, required=True
+        ),
+        "percent": st.column_config.NumberColumn("%", min_value=0, max_value=100, step=1, format="%d %%"),
+        "owner": st.column_config.TextColumn("Owner"),
+        "start": st.column_config.DateColumn("Start", format="YYYY-MM-DD"),
+        "due": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
+        "evidence": st.column_config.LinkColumn("Evidence", help="A link to the document or record"),
+        "notes": st.column_config.TextColumn("Notes", width="medium"),
+    },
+)
+count = len(views.changes_from_edits(base["frame"], pending_edits(), ids))
+st.caption(f"{len(view)} of {len(base['frame'])} tasks shown.")
+with st.container(horizontal=True):
+    st.button(
+        f"Save {count} changed task(s)" if count else "Save", type="primary", disabled=not count,
+        on_click=save_table, args=(ids,),
+    )  # fmt: skip
+    st.button("Discard my edits", disabled=not pending, on_click=load_latest)
+    st.download_button(
+        "Download as a workbook",
+        lambda: exporter.export_bytes(plan, state.snapshot.progress),
+        file_name=f"rollout-progress-{today}.xlsx",
+        on_click="ignore",
+        icon=":material/download:",
+        help="Edit it in a spreadsheet program and import it back: only the cells you change are applied.",
+    )
+
+with st.expander("Update one task"):
+    frame = base["frame"].set_index("task_id")
+    task_id = st.selectbox("Task", ids or list(plan.tasks), format_func=lambda t: f"{t} · {plan.tasks[t].title}")
+    row = frame.loc[task_id]
+    with st.form("one_task"):
+        left, right = st.columns(2)
+        status = left.selectbox(
+            "Status", values.STATUSES, index=values.STATUSES.index(row["status"]), format_func=values.STATUS_LABELS.get
+        )
+        percent = right.number_input("Percent", 0, 100, int(row["percent"]), step=5)
+        owner = left.text_input("Owner", row["owner"])
+        evidence = right.text_input("Evidence link", row["evidence"])
+        start = left.date_input("Start", None if pd.isna(row["start"]) else row["start"], format="YYYY-MM-DD")
+        due = right.date_input("Due", None if pd.isna(row["due"]) else row["due"], format="YYYY-MM-DD")
+        notes = st.text_area("Notes", row["notes"])
+        if st.form_submit_button("Save this task", type="primary"):
+            edits = {"status": status, "percent": percent, "owner": owner, "start": start, "due": due,
+                     "evidence": evidence, "notes": notes}  # fmt: skip
+            changes = views.changes_from_edits(frame.reset_index(), {0: edits}, [task_id])
+            finish(ui.save(changes, base["revisions"]) if changes else ui.Outcome({}, error="Nothing was changed."))
+            st.rerun()

@@ -1,0 +1,47 @@
+"""Timeline: the burn-up with the forecast against the target, the Gantt of a stage, the critical path."""
+
+import streamlit as st
+
+import ui
+from rollout import charts, readiness, timeline, values
+
+ui.page_setup("Timeline")
+plan, state, today = ui.plan(), ui.state(), ui.today()
+tasks = state.tasks
+weekly = ui.burnup()
+forecast = ui.computed("forecast", lambda: timeline.forecast(plan, tasks, weekly, today))
+
+st.title("Timeline")
+if forecast.likely is None:
+    st.info(f"No forecast yet: {forecast.reason}")
+else:
+    verdict = "on track" if forecast.on_track else "late"
+    st.markdown(
+        f"At the pace of the last 8 weeks the remaining {forecast.remaining:g} effort-days are likely done by "
+        f"**{ui.date_text(forecast.likely)}** (between {ui.date_text(forecast.earliest)} and "
+        f"{ui.date_text(forecast.latest)}): **{verdict}** for the target {ui.date_text(forecast.target)}."
+    )
+st.plotly_chart(charts.build_burnup_figure(weekly, forecast), key="timeline_burnup")
+
+st.subheader("Schedule")
+stages = {s.number: s.name for s in plan.stages}
+stage_figures = ui.computed("stages", lambda: readiness.stage_readiness(plan, tasks))
+unfinished = stage_figures[stage_figures["readiness"].fillna(1) < 1]["id"]
+current = int(unfinished.iloc[0]) if len(unfinished) else plan.stages[-1].number
+options = [*stages, None] if len(tasks) <= ui.ALL_STAGES_LIMIT else list(stages)
+stage = st.segmented_control(
+    "Stage", options, format_func=lambda n: "All stages" if n is None else stages[n],
+    default=current, required=True, key="timeline_stage",
+)  # fmt: skip
+bars = ui.computed("gantt", lambda: timeline.gantt_table(plan, tasks, today))
+shown = bars if stage is None else bars[bars["stage"] == stage]
+st.plotly_chart(charts.build_gantt_figure(shown, today), key="timeline_gantt")
+st.caption("Bars drawn lighter have no start or due date yet: they are placed after their dependencies, by effort.")
+
+st.subheader("Critical path")
+path = ui.computed("critical_path", lambda: readiness.critical_path(plan, tasks))
+st.caption(
+    f"The chain of unfinished tasks, each waiting for the one before, with the most remaining effort: "
+    f"{path['remaining'].sum():g} days."
+)
+st.dataframe(path.assign(status=path["status"].map(values.STATUS_LABELS)), hide_index=True, column_config=ui.COLUMNS)

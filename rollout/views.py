@@ -1,0 +1,156 @@
+"""What the task pages show and take back: filters of the task table, and edits turned into changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from rollout import readiness, values
+from rollout.plan import Plan
+from rollout.readiness import overdue
+from rollout.store import text_of
+
+EDITABLE = ["status", "percent", "owner", "start", "due", "evidence", "notes"]
+SHOW = {
+    "all": "All tasks",
+    "overdue": "Overdue",
+    "blocked": "Blocked",
+    "open": "Not finished",
+    "unassigned": "No owner",
+    "due_soon": "Due in the next 14 days",
+}
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    stage: int | None = None
+    statuses: tuple[str, ...] = ()
+    owner: str | None = None
+    role: str | None = None
+    clause: str | None = None
+    edition: str = "2011"
+    text: str = ""
+    show: str = "all"
+
+
+def clause_task_ids(plan: Plan, clause: str, edition: str) -> set[str]:
+    """The tasks that serve a clause or any clause below it."""
+    return {
+        t.id
+        for t in plan.tasks.values()
+        if any(clause in plan.ancestors(leaf, edition) for leaf in plan.clauses_of(t, edition))
+    }
+
+
+def filter_tasks(plan: Plan, table: pd.DataFrame, how: TaskFilter, today: dt.date) -> pd.DataFrame:
+    keep = pd.Series(True, index=table.index)
+    if how.stage is not None:
+        keep &= table["stage"] == how.stage
+    if how.statuses:
+        keep &= table["status"].isin(how.statuses)
+    if how.owner is not None:
+        keep &= table["owner"].str.casefold() == how.owner.casefold()
+    if how.role:
+        keep &= table["role"] == how.role
+    if how.clause:
+        keep &= table["task_id"].isin(clause_task_ids(plan, how.clause, how.edition))
+    if how.text.strip():
+        needle = how.text.strip()
+        keep &= table["task_id"].str.contains(needle, case=False, regex=False) | table["title"].str.contains(
+            needle, case=False, regex=False
+        )
+    keep &= _shown(table, how.show, today)
+    return table[keep]
+
+
+def _shown(table: pd.DataFrame, show: str, today: dt.date) -> pd.Series:
+    unfinished = ~table["status"].isin(["done", "not_applicable"])
+    if show == "overdue":
+        return overdue(table, today)
+    if show == "blocked":
+        return table["status"] == "blocked"
+    if show == "open":
+        return unfinished
+    if show == "unassigned":
+        return unfinished & (table["owner"] == "")
+    if show == "due_soon":
+        soon = pd.Timestamp(today + dt.timedelta(days=14))
+        return unfinished & table["due"].between(pd.Timestamp(today), soon)
+    return pd.Series(True, index=table.index)
+
+
+def _normalised(field: str, value: Any) -> str:
+    """A value as the store would keep it, for telling a real edit from a re-typed one."""
+    if field == "status":
+        return values.normalise_status(value)
+    if field == "percent":
+        return text_of(values.normalise_percent(value))
+    if field in values.DATE_FIELDS:
+        return text_of(values.normalise_date(value))
+    return values.normalise_text(value)
+
+
+def changes_from_edits(base: pd.DataFrame, edited_rows: dict, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The fields a person really changed in a data editor, by task; values left for the store to check."""
+    rows = base.set_index("task_id")
+    changes: dict[str, dict[str, Any]] = {}
+    for position, edits in edited_rows.items():
+        task_id = ids[int(position)]
+        for field, value in edits.items():
+            if field not in EDITABLE:
+                continue
+            old = rows.at[task_id, field]
+            old = None if not isinstance(old, str) and pd.isna(old) else old
+            try:
+                same = _normalised(field, value) == _normalised(field, old)
+            except values.ValueProblem:
+                same = False
+            if not same:
+                changes.setdefault(task_id, {})[field] = "" if value is None else value
+    return changes
+
+
+def owner_summary(table: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """Who owes what: per owner, the unfinished tasks, how many are overdue or blocked, and the next due date."""
+    open_ = table[~table["status"].isin(["done", "not_applicable"])].assign(
+        owner=lambda f: f["owner"].where(f["owner"] != "", "(no owner)"),
+        late=lambda f: overdue(f, today),
+        stuck=lambda f: f["status"] == "blocked",
+    )
+    summary = open_.groupby("owner").agg(
+        open=("task_id", "size"), overdue=("late", "sum"), blocked=("stuck", "sum"), next_due=("due", "min")
+    )
+    return summary.sort_values(["overdue", "open"], ascending=False).reset_index()
+
+
+def attention(plan: Plan, table: pd.DataFrame, today: dt.date, limit: int = 10) -> pd.DataFrame:
+    """The tasks that need someone now (overdue, blocked, or in progress on unfinished work), most urgent first."""
+    reasons = pd.concat(
+        [
+            readiness.overdue_tasks(table, today).assign(why=lambda f: f["days_overdue"].map("overdue {} days".format)),
+            readiness.blocked_tasks(table).assign(why="blocked"),
+            readiness.waiting_tasks(plan, table).assign(
+                why=lambda f: f["waiting_for"].map(lambda ids: "waits for " + ", ".join(ids))
+            ),
+        ]
+    )
+    if reasons.empty:
+        return pd.DataFrame(columns=["task_id", "title", "owner", "due", "why"])
+    merged = reasons.groupby("task_id", sort=False).agg(
+        title=("title", "first"), owner=("owner", "first"), due=("due", "first"), why=("why", "; ".join)
+    )
+    return merged.sort_values("due", na_position="last").head(limit).reset_index()
+
+
+def breakdown(table: pd.DataFrame, task_ids: list[str]) -> tuple[pd.DataFrame, str]:
+    """The tasks behind a readiness figure with each one's share, and the sum that gives the figure."""
+    rows = table[table["task_id"].isin(task_ids)].assign(done_days=lambda f: (f["effort"] * f["completion"]).round(2))
+    rows = rows[["task_id", "title", "stage", "status", "percent", "effort", "done_days", "owner"]]
+    done, effort = rows["done_days"].sum(), rows["effort"].sum()
+    if not effort:
+        return rows, "No applicable task serves this: it has no figure."
+    figure = readiness.percent_text(round(done / effort, readiness.DECIMALS))
+    return rows, f"Sum of effort x completion / sum of effort = {done:g} / {effort:g} days = {figure}"

@@ -1,0 +1,87 @@
+"""The overview: headline figures equal the CLI's, the first start welcomes, the demo never touches the user's data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from support import DEMO_TODAY, app
+
+from rollout.cli import main
+
+
+@pytest.fixture
+def data(demo_data, monkeypatch):
+    monkeypatch.setenv("ROLLOUT_DATA", str(demo_data))
+    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
+    monkeypatch.setenv("ROLLOUT_USER", "Page Tester")
+    return demo_data
+
+
+def cli_json(capsys, *args):
+    assert main([*args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_headline_figures_match_the_command_line(data, capsys):
+    at = app()
+    status, forecast = cli_json(capsys, "status"), cli_json(capsys, "forecast")
+    shown = metrics(at)
+    assert shown["Overall readiness"] == f"{int(status['overall'] * 100)} %"
+    assert shown["Tasks done"] == f"{status['done']} of {status['tasks']}"
+    assert shown["Forecast"] == f"{dt.date.fromisoformat(forecast['likely']):%d %b %Y}"
+    gates = [c.value for c in at.caption if " ready · " in c.value]
+    assert gates == [
+        f"{int(p['readiness'] * 100)} % ready · {p['done']} of {p['tasks']} done" for p in status["phases"]
+    ]
+
+
+def test_overdue_and_blocked_counts_lead_to_their_lists(data):
+    at = app()
+    shown = metrics(at)
+    assert int(shown["Overdue"]) >= 2 and int(shown["Blocked"]) == 3
+    links = {link.proto.label: (link.proto.page, link.proto.query_string) for link in at.get("page_link")}
+    assert links["Overdue tasks"] == ("Progress", "show=Overdue")
+    assert links["Blocked tasks"] == ("Progress", "show=Blocked")
+    assert links["By clause"][0] == "Readiness" and links["Burn-up"][0] == "Timeline"
+
+
+def test_the_overdue_link_opens_the_progress_page_filtered(data):
+    at = app()
+    at.query_params["show"] = "Overdue"  # the link's query string: the filter's label, as bound widgets read it
+    at.switch_page("pages/2_Progress.py").run()
+    caption = next(c.value for c in at.caption if "tasks shown" in c.value)
+    assert caption == f"{metrics(app())['Overdue']} of 109 tasks shown."
+
+
+def test_the_first_start_welcomes_with_three_ways_in(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROLLOUT_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
+    at = app()
+    labels = [b.label for b in at.button]
+    assert {"Start tracking on this plan", "Import a spreadsheet", "Explore a demo rollout"} <= set(labels)
+    assert metrics(at)["Tasks done"] == "0 of 109"
+
+
+def test_the_demo_is_written_to_its_own_folder_and_the_users_stays_empty(tmp_path, monkeypatch):
+    user_data = tmp_path / "mine"
+    monkeypatch.setenv("ROLLOUT_DATA", str(user_data))
+    monkeypatch.setenv("ROLLOUT_TODAY", "2026-10-31")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    at = app()
+    next(b for b in at.button if b.label == "Explore a demo rollout").click().run()
+    assert not at.exception
+    assert at.session_state["demo_dir"].startswith(str(tmp_path / "tmp"))
+    assert metrics(at)["Tasks done"] != "0 of 109"
+    assert not (user_data / "progress.csv").exists()
+    next(b for b in at.sidebar.button if b.label == "Leave the demo").click().run()
+    assert "demo_dir" not in at.session_state and metrics(at)["Tasks done"] == "0 of 109"

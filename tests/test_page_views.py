@@ -1,0 +1,119 @@
+"""The Plan, Readiness and Timeline pages: their figures are the core's, and a rerun recomputes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from support import DEMO_TODAY, app
+
+from rollout import readiness
+from rollout.cli import main
+from rollout.store import FileStore
+
+
+@pytest.fixture
+def data(demo_data, monkeypatch):
+    monkeypatch.setenv("ROLLOUT_DATA", str(demo_data))
+    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
+    monkeypatch.setenv("ROLLOUT_USER", "Page Tester")
+    return demo_data
+
+
+def plotly(at, index: int = 0) -> dict:
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def test_plan_page_lists_stages_and_filters_tasks_by_clause_of_either_edition(data):
+    at = app("pages/1_Plan.py")
+    assert len(at.tabs) == 5 and any("109 of 109 tasks" in c.value for c in at.main.caption)
+    at.selectbox(key="plan_clause_2011").set_value("8.1").run()
+    shown = at.dataframe[0].value
+    assert set(shown["task_id"]) and all("8.1" in c for c in shown["clauses"])
+    at.sidebar.segmented_control[0].set_value("2018").run()
+    at.selectbox(key="plan_clause_2018").set_value("8.2.5").run()
+    assert "P2" in " ".join(at.dataframe[0].value["task_id"])
+
+
+def test_plan_page_shows_one_task_in_full_with_its_history(data):
+    at = app("pages/1_Plan.py")
+    at.session_state["plan_tasks"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    text = " ".join(m.value for m in at.markdown)
+    assert (
+        "P0.01 · Prepare the business case" in text
+        and "Deliverable:" in text
+        and "Clauses, ISO/IEC 20000-1:2018" in text
+    )
+    history = next(d.value for d in at.dataframe if "field" in d.value.columns)
+    assert len(history) >= 3 and set(history["by"]) <= {"Tom Okafor", "Priya Natarajan"}
+
+
+def test_readiness_page_charts_carry_the_cli_figures(data, capsys):
+    at = app("pages/3_Readiness.py")
+    assert main(["readiness", "--json"]) == 0
+    cli = {r["id"]: r["readiness"] for r in json.loads(capsys.readouterr().out)}
+    spec = plotly(at)
+    drawn = {}
+    for trace in spec["data"]:
+        for clause, x in zip(trace.get("customdata", []), trace["x"], strict=True):
+            drawn[clause] = x
+    assert drawn and all(abs(drawn[c] - (cli[c] or 0)) < 1e-9 for c in drawn)
+
+
+def test_readiness_drill_down_lists_the_tasks_behind_a_figure(data):
+    at = app("pages/3_Readiness.py")
+    at.selectbox(key="readiness_figure").set_value("clause 4.1").run()
+    formula = next(m.value for m in at.markdown if m.value.startswith("**Clause 4.1"))
+    rows = at.dataframe[-1].value
+    assert "Sum of effort x completion / sum of effort" in formula
+    assert set(rows["task_id"]) and all(t.startswith("P") for t in rows["task_id"])
+    figure = formula.rsplit("= ", 1)[1]
+    done, effort = rows["done_days"].sum(), rows["effort"].sum()
+    assert figure == readiness.percent_text(round(done / effort, 4))
+
+
+def test_a_gate_link_opens_that_stage(data):
+    at = app()
+    at.query_params["stage"] = "2"
+    at.switch_page("pages/3_Readiness.py").run()
+    expanded = [e for e in at.expander if e.proto.expanded]
+    assert [e.label.split(" ·")[0] for e in expanded] == ["Phase 2: Extend and integrate"]
+
+
+def test_timeline_page_shows_the_forecast_burnup_and_a_stage_gantt(data, capsys):
+    at = app("pages/4_Timeline.py")
+    assert main(["forecast", "--json"]) == 0
+    forecast = json.loads(capsys.readouterr().out)
+    import datetime as dt
+
+    likely = dt.date.fromisoformat(forecast["likely"])
+    assert any(f"**{likely:%d %b %Y}**" in m.value for m in at.markdown)
+    names = [t.get("name") for t in plotly(at, 0)["data"]]
+    assert "Done" in names
+    gantt = plotly(at, 1)
+    assert gantt["data"] and all(len(t.get("y", [])) <= 40 for t in gantt["data"])
+
+
+def test_a_rerun_that_changes_nothing_rereads_and_recomputes_nothing(data, monkeypatch):
+    at = app()
+    calls = []
+    for name in ("load", "history"):
+        real = getattr(FileStore, name)
+        monkeypatch.setattr(FileStore, name, lambda self, *a, _real=real, _n=name: calls.append(_n) or _real(self, *a))
+    real_readiness = readiness.clause_readiness
+    monkeypatch.setattr(
+        readiness, "clause_readiness", lambda *a, **k: calls.append("clauses") or real_readiness(*a, **k)
+    )
+    for page in ("app.py", "pages/3_Readiness.py", "pages/4_Timeline.py", "pages/1_Plan.py"):
+        at.switch_page(page).run()
+    calls.clear()
+    for page in ("app.py", "pages/3_Readiness.py", "pages/4_Timeline.py"):
+        at.switch_page(page).run()
+        assert not at.exception
+    assert calls == []
+    FileStore(data, [f"P0.0{i}" for i in range(1, 10)]).save(
+        {"P0.01": {"notes": "touched"}}, None, by="x", source="cli"
+    )
+    at.switch_page("app.py").run()
+    assert "load" in calls, "a save refreshes the cached state"

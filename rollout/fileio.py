@@ -37,6 +37,15 @@ def sync_file(path: Path) -> None:
         os.close(fd)
 
 
+def _mode_for(path: Path) -> int:
+    """The file's current mode, or what a plain open() would give (mkstemp makes 0600)."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(
     path: str | Path, write: Callable[[Path], None], before_replace: Callable[[], None] | None = None
 ) -> None:
@@ -45,6 +54,7 @@ def atomic_write(
     path.parent.mkdir(parents=True, exist_ok=True)
     with temp_beside(path) as temp:
         write(temp)
+        os.chmod(temp, _mode_for(path))
         sync_file(temp)
         if before_replace:
             before_replace()

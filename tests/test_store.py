@@ -394,3 +394,16 @@ def test_demo_is_a_realistic_mid_rollout_state(bundled_plan, demo_master):
     events = FileStore(demo_master, list(bundled_plan.tasks)).history()
     assert events["at"].min() < "2026-07-01" and events["at"].max() <= "2026-11-28T23:59:59Z"
     assert os.path.exists(demo_master / "backups")
+
+
+def test_files_are_written_with_the_usual_permissions(tmp_path):
+    from rollout.fileio import atomic_write_bytes
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "pack.html", b"<p>")
+        store(tmp_path / "data").save({"P1.001": {"owner": "Ann"}}, None, by="a", source="cli")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "pack.html").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "data" / "progress.csv").stat().st_mode & 0o777 == 0o644

@@ -13,7 +13,7 @@ forecast = ui.computed("forecast", lambda: timeline.forecast(plan, tasks, weekly
 
 st.title("Timeline")
 if forecast.likely is None:
-    st.info(f"No forecast yet: {forecast.reason}")
+    st.info(forecast.reason.capitalize())
 else:
     verdict = "on track" if forecast.on_track else "late"
     st.markdown(

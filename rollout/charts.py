@@ -43,9 +43,9 @@ pio.templates[TEMPLATE] = go.layout.Template(
         "plot_bgcolor": "white",
         "xaxis": {"gridcolor": "#E6E6E6", "zeroline": False, "automargin": True},
         "yaxis": {"gridcolor": "#E6E6E6", "zeroline": False, "automargin": True},
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+        "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0},
         "hoverlabel": {"align": "left"},
-        "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
+        "margin": {"l": 10, "r": 10, "t": 60, "b": 80},
     }
 )
 

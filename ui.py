@@ -31,6 +31,7 @@ PAGES = [
     ("pages/3_Readiness.py", "Readiness", ":material/checklist:"),
     ("pages/4_Timeline.py", "Timeline", ":material/timeline:"),
     ("pages/5_Import.py", "Import", ":material/upload_file:"),
+    ("pages/6_Steering_committee.py", "Steering committee", ":material/groups:"),
 ]
 EDITIONS = {"2011": "ISO/IEC 20000-1:2011", "2018": "ISO/IEC 20000-1:2018"}
 HELP = {

@@ -234,6 +234,22 @@ def cmd_template(args: argparse.Namespace) -> None:
     print(f"wrote the import template with {rows} tasks to {args.file}")
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    from rollout import committee, report
+
+    plan, store, _snapshot, table = loaded(args)
+    today = config.today()
+    try:
+        since = committee.since_date(args.since, today)
+        pack = committee.build_pack(plan, table, store.history(), today, since, args.edition)
+        written = report.write_report(args.file, pack, png_dir=args.png)
+    except (committee.CommitteeError, report.ReportError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote the steering committee pack to {written[0]} (changes since {since})")
+    if args.png:
+        print(f"wrote {len(written) - 1} charts to {args.png}: {', '.join(p.name for p in written[1:])}")
+
+
 # parser ------------------------------------------------------------------------
 class UsageError(Exception):
     """Wrong words on the command line: exit 2."""
@@ -300,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
     command(
         "template", cmd_template, "write a blank import workbook (.xlsx) or .csv listing the plan's tasks"
     ).add_argument("file", metavar="FILE")
+    p = command("report", cmd_report, "write the steering committee pack to FILE (.html or .pdf)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--since", metavar="DATE", help="the day of the last meeting (default: 30 days before today)")
+    p.add_argument("--png", metavar="DIR", help="also write the charts as PNG files into DIR")
+    p.add_argument("--edition", choices=["2011", "2018"], default="2011")
     return parser
 
 

@@ -16,10 +16,12 @@ import pandas as pd
 
 from rollout.plan import Plan
 from rollout.readiness import DECIMALS, FINISHED, overdue
+from rollout.values import STATUSES
 
 VELOCITY_WEEKS = 8
 MIN_PROGRESS_WEEKS = 3
 REPLAYED_FIELDS = ("status", "percent")
+STATUS_CODES = {status: float(code) for code, status in enumerate(STATUSES)}
 
 
 def week_ends(first: dt.date, today: dt.date) -> pd.DatetimeIndex:
@@ -32,13 +34,37 @@ def _change_days(history: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(history["at"].str.slice(0, 10), format="%Y-%m-%d")
 
 
-def _weekly_state(
+def _state(
     changes: pd.DataFrame, field: str, values: pd.Series, ends: pd.DatetimeIndex, tasks: pd.Index, initial: float
 ) -> pd.DataFrame:
-    """Weeks x tasks: a field's last value (as a number) at each week end; ``initial`` before its first change."""
+    """Days x tasks: a field's last value (as a number) at each day's end; ``initial`` before its first change."""
     rows = changes.assign(value=values)[changes["field"] == field]
-    last = rows.groupby(["week", "task_id"])["value"].last().unstack("task_id")
+    last = rows.groupby(["end", "task_id"])["value"].last().unstack("task_id")
     return last.reindex(index=ends, columns=tasks).ffill().fillna(initial)
+
+
+def _replayed_changes(plan: Plan, history: pd.DataFrame, last: pd.Timestamp) -> pd.DataFrame:
+    """The status and percent changes of plan tasks made on or before the day ``last``, with their ``day``."""
+    changes = history[history["field"].isin(REPLAYED_FIELDS) & history["task_id"].isin(plan.tasks)]
+    changes = changes.assign(day=_change_days(changes))
+    return changes[changes["day"] <= last]
+
+
+def _replay(changes: pd.DataFrame, ends: pd.DatetimeIndex, tasks: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
+    changes = changes.assign(end=ends[ends.searchsorted(changes["day"])]).sort_values("seq", kind="stable")
+    percent = _state(changes, "percent", pd.to_numeric(changes["new"], errors="coerce"), ends, tasks, 0.0)
+    status = _state(changes, "status", changes["new"].map(STATUS_CODES), ends, tasks, STATUS_CODES["not_started"])
+    return percent, status
+
+
+def replay(plan: Plan, history: pd.DataFrame, ends: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every plan task's percent and status at the end of each day of ``ends`` (ascending), from the history.
+
+    Rows are the days, columns the task ids in plan order; percent is 0..100 and status its
+    position in ``values.STATUSES``. A task is not started at 0 % before its first change; its
+    state at a day's end is the last change made on or before that day.
+    """
+    return _replay(_replayed_changes(plan, history, ends[-1]), ends, pd.Index(list(plan.tasks)))
 
 
 def burnup(plan: Plan, history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
@@ -51,17 +77,12 @@ def burnup(plan: Plan, history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     Columns: week_end (Timestamp), done, ceiling.
     """
     effort = pd.Series({t.id: t.effort_days for t in plan.tasks.values()}, dtype=float)
-    changes = history[history["field"].isin(REPLAYED_FIELDS) & history["task_id"].isin(effort.index)]
-    days = _change_days(changes)
-    changes, days = changes[days <= pd.Timestamp(today)], days[days <= pd.Timestamp(today)]
-    first = min(plan.start_date, days.min().date()) if len(days) else plan.start_date
+    changes = _replayed_changes(plan, history, pd.Timestamp(today))
+    first = min(plan.start_date, changes["day"].min().date()) if len(changes) else plan.start_date
     ends = week_ends(first, today)
-    changes = changes.assign(week=ends[ends.searchsorted(days)]).sort_values("seq", kind="stable")
-    fraction = pd.to_numeric(changes["new"], errors="coerce") / 100
-    percent = _weekly_state(changes, "percent", fraction, ends, effort.index, 0.0)
-    counted = (changes["new"] != "not_applicable").astype(float)
-    applicable = _weekly_state(changes, "status", counted, ends, effort.index, 1.0)
-    done = (percent * applicable).mul(effort).sum(axis=1)
+    percent, status = _replay(changes, ends, effort.index)
+    applicable = (status != STATUS_CODES["not_applicable"]).astype(float)
+    done = (percent / 100 * applicable).mul(effort).sum(axis=1)
     ceiling = applicable.mul(effort).sum(axis=1)
     return pd.DataFrame(
         {"week_end": ends, "done": done.round(DECIMALS).values, "ceiling": ceiling.round(DECIMALS).values}

@@ -15,6 +15,7 @@ PAGES = {
     "Readiness": "Readiness",
     "Timeline": "Timeline",
     "Import": "Import",
+    "Steering_committee": "Steering committee",
 }
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
@@ -36,7 +37,8 @@ def test_the_sidebar_navigation_reaches_every_page(app_server, page):
     page.goto(url)
     wait_ready(page)
     for label, title in [("Plan", "Plan"), ("Progress", "Progress"), ("Readiness", "Readiness"),
-                         ("Timeline", "Timeline"), ("Import", "Import"), ("Overview", "Rollout overview")]:  # fmt: skip
+                         ("Timeline", "Timeline"), ("Import", "Import"), ("Steering committee", "Steering committee"),
+                         ("Overview", "Rollout overview")]:  # fmt: skip
         page.locator('[data-testid="stSidebar"]').get_by_role("link", name=label, exact=True).click()
         page.wait_for_function(f"document.querySelector('h1') && document.querySelector('h1').innerText === {title!r}")
         wait_ready(page)

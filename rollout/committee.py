@@ -1,0 +1,223 @@
+"""The steering committee pack's content: where the rollout stands, what changed, what needs a decision.
+
+Every figure comes from ``rollout.readiness`` and ``rollout.timeline``; this module picks them,
+compares them with the state on the day of the last meeting (replayed from the history) and
+lists the decisions. ``rollout.report`` draws the pack; the Steering committee page shows it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rollout import readiness, timeline
+from rollout.plan import Plan
+from rollout.values import STATUSES
+
+MEETING_INTERVAL = 30  # days: the committee meets monthly
+SHOWN_IDS = 4
+TASK_COLUMNS = ["task_id", "stage", "title", "owner", "status", "percent", "evidence"]
+DECISION_COLUMNS = ["decision", "about", "why", "owner"]
+SIGN_OFF, AT_RISK, UNBLOCK = "Sign off the stage gate", "Act on a gate at risk", "Unblock a mandatory task"
+
+
+class CommitteeError(ValueError):
+    """The pack cannot be made as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed between the start of ``since`` and today."""
+
+    since: dt.date
+    overall_then: float | None
+    completed: pd.DataFrame  # TASK_COLUMNS: not done then, done now
+    started: pd.DataFrame  # TASK_COLUMNS: not started then, in progress or blocked now
+    slipped: pd.DataFrame  # timeline.slipped
+    clauses: pd.DataFrame  # id, title, depth, then, now, change
+
+
+@dataclass(frozen=True)
+class Pack:
+    """Everything the pack shows, computed once for the page, the HTML and the PDF."""
+
+    organisation: str
+    scope: str
+    today: dt.date
+    target: dt.date
+    edition: str
+    summary: dict[str, Any]  # readiness.status_summary
+    forecast: timeline.Forecast
+    gates: list[dict[str, Any]]  # per stage: the summary's figures, name, criteria and why
+    decisions: pd.DataFrame  # DECISION_COLUMNS
+    changes: Changes
+    blocked: pd.DataFrame
+    overdue: pd.DataFrame
+    critical_path: pd.DataFrame
+    clauses: pd.DataFrame  # readiness.clause_readiness
+    weekly: pd.DataFrame  # timeline.burnup
+    counts: pd.DataFrame  # readiness.status_counts
+
+
+def default_since(today: dt.date) -> dt.date:
+    """The day of the last meeting when none is given: a month before today."""
+    return today - dt.timedelta(days=MEETING_INTERVAL)
+
+
+def since_date(text: str | None, today: dt.date) -> dt.date:
+    """The day of the last meeting from YYYY-MM-DD text; a month before today when none is given."""
+    if not text:
+        return default_since(today)
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommitteeError(f"the day of the last meeting, {text!r}, is not a date; expected YYYY-MM-DD") from None
+
+
+def state_on(plan: Plan, table: pd.DataFrame, history: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The task table as it stood when ``day`` began: status, percent, completion and applicability replayed.
+
+    The state before the first change made on ``day`` or later, as ``timeline.slipped`` reads it;
+    the other fields (owner, dates, evidence, notes) are today's.
+    """
+    percent, status = timeline.replay(plan, history, pd.DatetimeIndex([pd.Timestamp(day) - pd.Timedelta(days=1)]))
+    ids = table["task_id"]
+    then = table.copy()
+    then["percent"] = percent.iloc[0].reindex(ids).to_numpy().astype(int)
+    then["status"] = np.asarray(STATUSES)[status.iloc[0].reindex(ids).to_numpy().astype(int)]
+    then["completion"] = then["percent"] / 100
+    then["applicable"] = then["status"] != "not_applicable"
+    return then
+
+
+def clause_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Two ``clause_readiness`` tables of one edition side by side: id, title, depth, then, now, change."""
+    out = after[["id", "title", "depth"]].assign(then=before["readiness"], now=after["readiness"])
+    out["change"] = (out["now"] - out["then"]).round(readiness.DECIMALS)
+    return out
+
+
+def change_text(then: float | None, now: float | None) -> str:
+    """A change as people read it: the difference of the two shown (floored) percents, '+12 pts'."""
+    if then is None or now is None or pd.isna(then) or pd.isna(now):
+        return "–"
+    points = math.floor(100 * now + 1e-9) - math.floor(100 * then + 1e-9)
+    return f"{points:+d} pts" if points else "no change"
+
+
+def changes_since(
+    plan: Plan, table: pd.DataFrame, history: pd.DataFrame, since: dt.date, today: dt.date, edition: str = "2011"
+) -> Changes:
+    """Tasks completed, started and slipped since ``since``, and the readiness of each clause then and now."""
+    if since > today:
+        raise CommitteeError(f"the day of the last meeting, {since}, is after today, {today}")
+    then = state_on(plan, table, history, since)
+    completed = (then["status"] != "done") & (table["status"] == "done")
+    started = (then["status"] == "not_started") & table["status"].isin(["in_progress", "blocked"])
+    before = readiness.clause_readiness(plan, then, edition)
+    after = readiness.clause_readiness(plan, table, edition)
+    return Changes(
+        since=since,
+        overall_then=readiness.weighted(then),
+        completed=table.loc[completed, TASK_COLUMNS].reset_index(drop=True),
+        started=table.loc[started, TASK_COLUMNS].reset_index(drop=True),
+        slipped=timeline.slipped(plan, table, history, since, today),
+        clauses=clause_changes(before, after),
+    )
+
+
+# gates and decisions -----------------------------------------------------------
+def grouped_text(items: list[dict[str, Any]]) -> str:
+    """Task reasons counted by reason: '4 not done (P2.01, P2.02, P2.03, P2.04); 1 blocked (P2.07)'."""
+    by_reason: dict[str, list[str]] = {}
+    for item in items:
+        by_reason.setdefault(item["reason"], []).append(item["task_id"])
+    parts = []
+    for reason, ids in by_reason.items():
+        more = f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
+        parts.append(f"{len(ids)} {reason} ({', '.join(ids[:SHOWN_IDS])}{more})")
+    return "; ".join(parts)
+
+
+def _risk_text(risks: list[dict[str, Any]]) -> str:
+    """A gate's risks in one line: the tasks counted by reason, then the forecast's."""
+    tasks = [{**r, "reason": r["reason"].split(" (due")[0].replace("; ", " and ")} for r in risks if r["task_id"]]
+    plan_wide = [r["reason"] for r in risks if not r["task_id"]]
+    return "; ".join(filter(None, [grouped_text(tasks), *plan_wide]))
+
+
+def _gate_why(gate: dict[str, Any]) -> str:
+    if gate["gate_met"]:
+        return "every mandatory task is done with evidence, or not applicable with a note"
+    missing = f"mandatory tasks open: {grouped_text(gate['gate_missing'])}"
+    return f"{missing}. At risk: {_risk_text(gate['gate_risks'])}" if gate["gate_risks"] else missing
+
+
+def stage_gates(plan: Plan, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each stage's figures and gate from a ``status_summary``, with its name, exit criteria and why."""
+    return [
+        {**phase, "name": stage.name, "criteria": list(stage.gate), "why": _gate_why(phase)}
+        for stage, phase in zip(plan.stages, summary["phases"], strict=True)
+    ]
+
+
+def _last_changes(plan: Plan, history: pd.DataFrame) -> dict[int, str]:
+    """The day each stage's tasks last changed, by stage number."""
+    stages = history["task_id"].map({t.id: t.stage for t in plan.tasks.values()})
+    return {
+        int(s): f"{dt.date.fromisoformat(at[:10]):%d %b %Y}" for s, at in history.groupby(stages)["at"].max().items()
+    }
+
+
+def decisions(plan: Plan, table: pd.DataFrame, gates: list[dict[str, Any]], history: pd.DataFrame) -> pd.DataFrame:
+    """What the committee is asked to decide, in this order.
+
+    Gates met, ready for sign-off (the tool keeps no record of sign-offs, so every met gate is
+    listed, with the day its tasks last changed); gates at risk; blocked mandatory tasks.
+    """
+    last = _last_changes(plan, history)
+    rows = [
+        (SIGN_OFF, g["name"], f"{g['why']}; its tasks last changed on {last.get(g['phase'], 'no record')}", "")
+        for g in gates
+        if g["gate_met"]
+    ]
+    rows += [(AT_RISK, g["name"], _risk_text(g["gate_risks"]), "") for g in gates if g["gate_at_risk"]]
+    blocked = table[table["mandatory"] & (table["status"] == "blocked")]
+    rows += [
+        (UNBLOCK, f"{r.task_id} {r.title}", r.notes or "no note says what it waits for", r.owner)
+        for r in blocked.itertuples()
+    ]
+    return pd.DataFrame(rows, columns=DECISION_COLUMNS)
+
+
+def build_pack(
+    plan: Plan, table: pd.DataFrame, history: pd.DataFrame, today: dt.date, since: dt.date, edition: str = "2011"
+) -> Pack:
+    """The whole pack from the task table and the history, as of ``today``, with changes since ``since``."""
+    weekly = timeline.burnup(plan, history, today)
+    outlook = timeline.forecast(plan, table, weekly, today)
+    summary = readiness.status_summary(plan, table, today, outlook)
+    gates = stage_gates(plan, summary)
+    return Pack(
+        organisation=plan.organisation,
+        scope=plan.scope,
+        today=today,
+        target=plan.target_date,
+        edition=edition,
+        summary=summary,
+        forecast=outlook,
+        gates=gates,
+        decisions=decisions(plan, table, gates, history),
+        changes=changes_since(plan, table, history, since, today, edition),
+        blocked=readiness.blocked_tasks(table),
+        overdue=readiness.overdue_tasks(table, today),
+        critical_path=readiness.critical_path(plan, table),
+        clauses=readiness.clause_readiness(plan, table, edition),
+        weekly=weekly,
+        counts=readiness.status_counts(plan, table),
+    )

@@ -1,0 +1,141 @@
+"""The steering committee pack as files: HTML (offline, escaped), PDF (A4 landscape) and PNG charts.
+
+The PDF and PNG tests need Chromium (Debian's, or BROWSER_PATH): skipped with the reason
+printed where it is missing, and failed under CI=true, as the browser tests are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from pathlib import Path
+
+import plotly
+import pytest
+from pypdf import PdfReader
+from support import DEMO_TODAY
+
+from rollout import committee, readiness, report
+from rollout.cli import main
+from rollout.plan import load_plan
+from rollout.store import FileStore
+
+ORGANISATION = "Northwind Managed Services Ltd"
+SECTIONS = ["standing", "decisions", "forecast", "gates", "changes", "risks", "clauses"]
+PLOTLY_JS = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text()[:300]
+
+
+@pytest.fixture
+def data(demo_data, monkeypatch):
+    monkeypatch.setenv("ROLLOUT_DATA", str(demo_data))
+    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
+    return demo_data
+
+
+@pytest.fixture(scope="module")
+def chromium() -> None:
+    path = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        reason = f"no Chromium at {path} (apt-get install chromium, or set BROWSER_PATH): PDF and PNG tests skipped"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}, but under CI=true they must run")
+        print(reason)
+        pytest.skip(reason)
+
+
+def pack_of(folder: Path, since: str | None = None) -> committee.Pack:
+    plan = load_plan(Path(__file__).resolve().parent.parent / "phases")
+    store = FileStore(folder, list(plan.tasks))
+    today = dt.date.fromisoformat(DEMO_TODAY)
+    table = readiness.task_table(plan, store.load().progress)
+    return committee.build_pack(plan, table, store.history(), today, committee.since_date(since, today))
+
+
+def test_the_html_pack_holds_every_section_and_chart_and_works_offline(data, tmp_path, capsys):
+    assert main(["report", str(tmp_path / "pack.html")]) == 0
+    assert "changes since 2026-10-29" in capsys.readouterr().out
+    html = (tmp_path / "pack.html").read_text()
+    for section in SECTIONS:
+        assert f'<section id="{section}"' in html
+    assert html.count('class="plotly-graph-div"') == 4
+    assert html.count(PLOTLY_JS) == 1, "plotly.js is inlined once, with the first chart"
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", html), "nothing is fetched"
+    assert ORGANISATION in html and "Leeds" in html and "28 Nov 2026" in html and "29 Oct 2026" in html
+    assert "@page { size: A4 landscape" in html and "Decisions needed (5)" in html
+
+
+def test_user_text_is_escaped_and_only_web_addresses_are_links(data, tmp_path):
+    plan = load_plan(Path(__file__).resolve().parent.parent / "phases")
+    at = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
+    FileStore(data, list(plan.tasks)).save(
+        {
+            "P1.29": {"notes": "<script>alert('note')</script>", "owner": "R&D <b>lead</b>"},
+            "P2.09": {"status": "done", "evidence": "javascript:alert(1)"},
+            "P2.10": {"status": "done", "evidence": 'https://example.org/a?b=1&c="2"'},
+        },
+        None,
+        by="Tester",
+        source="ui",
+        at=at,
+    )
+    html = report.build_html(pack_of(data))
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;note&#39;)&lt;/script&gt;" in html
+    assert "R&amp;D &lt;b&gt;lead&lt;/b&gt;" in html and "<b>lead</b>" not in html
+    assert 'href="javascript' not in html and "<td>javascript:alert(1)</td>" in html
+    assert '<a href="https://example.org/a?b=1&amp;c=&#34;2&#34;">' in html
+
+
+def test_the_cli_refuses_what_it_cannot_write(data, tmp_path, capsys):
+    assert main(["report", str(tmp_path / "pack.docx")]) == 1
+    assert "written as .html or .pdf, not '.docx'" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "pack.html"), "--since", "2026-12-01"]) == 1
+    assert "2026-12-01, is after today, 2026-11-28" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "pack.html"), "--since", "yesterday"]) == 1
+    assert "not a date; expected YYYY-MM-DD" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        main(["report"])
+    assert usage.value.code == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["data"]
+
+
+def test_without_chromium_the_pdf_fails_clearly_and_the_html_is_still_written(data, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chromium"))
+    assert main(["report", str(tmp_path / "pack.pdf")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the PDF and the PNG charts are drawn by Chromium, and none was found at BROWSER_PATH")
+    assert "apt-get install chromium" in err and "Traceback" not in err and not (tmp_path / "pack.pdf").exists()
+    assert main(["report", str(tmp_path / "pack.html"), "--png", str(tmp_path / "png")]) == 1
+    assert "wrote " in capsys.readouterr().err and (tmp_path / "pack.html").exists()
+    assert not (tmp_path / "png").exists()
+
+
+def test_the_pdf_is_a4_landscape_with_organisation_date_and_page_numbers(chromium, data, tmp_path, capsys):
+    pdf, pngs = tmp_path / "pack.pdf", tmp_path / "charts"
+    assert main(["report", str(pdf), "--since", "2026-11-01", "--png", str(pngs)]) == 0
+    assert "wrote 4 charts" in capsys.readouterr().out
+    pages = PdfReader(pdf).pages
+    assert len(pages) >= 6
+    millimetres = {
+        (round(float(p.mediabox.width) / 72 * 25.4), round(float(p.mediabox.height) / 72 * 25.4)) for p in pages
+    }
+    assert millimetres == {(297, 210)}
+    texts = [p.extract_text() for p in pages]
+    for number, text in enumerate(texts, 1):
+        assert f"Page {number} of {len(pages)}" in text
+        assert f"{ORGANISATION} · Steering committee pack" in text and "28 Nov 2026" in text and "Scope:" in text
+    everything = "\n".join(texts)
+    for heading in ["Where the rollout stands", "Decisions needed", "Stage gates", "What changed since 01 Nov 2026",
+                    "Top risks", "Critical path", "Readiness by clause"]:  # fmt: skip
+        assert heading in everything
+    for name in ["burnup", "status", "radar", "clauses"]:
+        assert (pngs / f"{name}.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_page_builds_the_pdf_in_memory(chromium, data):
+    steps: list[str] = []
+    pack = pack_of(data)
+    assert report.render(pack, "pdf", step=steps.append).startswith(b"%PDF-")
+    assert steps == ["Drawing the charts as images", "Printing the PDF"]
+    assert report.file_name(pack, "pdf") == "steering-committee-pack-2026-11-28.pdf"

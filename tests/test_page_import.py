@@ -78,11 +78,15 @@ def test_the_mapping_can_be_changed_on_the_page(data):
 
 def test_a_rejected_row_refuses_the_import_unless_valid_rows_only(data):
     at = app(PAGE)
-    content = workbook([["ID", "Status", "% complete"], ["P1.01", "done", 40], ["P1.02", "wip", 30], ["P9.99", "done", ""]])
+    content = workbook(
+        [["ID", "Status", "% complete"], ["P1.01", "done", 40], ["P1.02", "wip", 30], ["P9.99", "done", ""]]
+    )
     at.file_uploader(key="import_file").set_value(("bad.xlsx", content, XLSX)).run()
     assert metrics(at)["Rows rejected"] == "2"
     problems = next(d.value for d in at.dataframe if "message" in d.value.columns)
-    assert any("P9.99" in str(v) for v in problems["value"]) and any("needs percent 100" in m for m in problems["message"])
+    assert any("P9.99" in str(v) for v in problems["value"]) and any(
+        "needs percent 100" in m for m in problems["message"]
+    )
     apply = next(b for b in at.button if b.label.startswith("Apply"))
     assert apply.disabled
     at.checkbox(key="import_valid_only").check().run()

@@ -33,37 +33,22 @@ summary = ui.computed("status", lambda: readiness.status_summary(plan, tasks, to
 late = readiness.overdue_tasks(tasks, today)
 blocked = readiness.blocked_tasks(tasks)
 
-cards = st.columns([1, 1, 1, 1, 1.4])
-with cards[0].container(border=True):
-    st.metric("Overall readiness", readiness.percent_text(summary["overall"]), help=ui.HELP["overall"])
-    st.page_link("pages/3_Readiness.py", label="By clause", icon=":material/arrow_forward:")
-with cards[1].container(border=True):
-    st.metric("Tasks done", f"{summary['done']} of {summary['tasks']}")
-    st.page_link("pages/2_Progress.py", label="All tasks", icon=":material/arrow_forward:")
-with cards[2].container(border=True):
-    st.metric("Overdue", len(late))
-    st.page_link(
-        "pages/2_Progress.py",
-        label="Overdue tasks",
-        icon=":material/arrow_forward:",
-        query_params={"show": views.SHOW["overdue"]},
-    )
-with cards[3].container(border=True):
-    st.metric("Blocked", len(blocked))
-    st.page_link(
-        "pages/2_Progress.py",
-        label="Blocked tasks",
-        icon=":material/arrow_forward:",
-        query_params={"show": views.SHOW["blocked"]},
-    )
-with cards[4].container(border=True):
-    st.metric(
-        "Forecast",
-        ui.date_text(forecast.likely),
-        ui.forecast_delta(forecast),
-        help=forecast.reason or ui.HELP["forecast"],
-    )
-    st.page_link("pages/4_Timeline.py", label="Burn-up", icon=":material/arrow_forward:")
+# (label, value, delta, help, link page, link label, link query)
+cards = [
+    ("Overall readiness", readiness.percent_text(summary["overall"]), None, ui.HELP["overall"],
+     "pages/3_Readiness.py", "By clause", None),
+    ("Tasks done", f"{summary['done']} of {summary['tasks']}", None, None, "pages/2_Progress.py", "All tasks", None),
+    ("Overdue", len(late), None, None, "pages/2_Progress.py", "Overdue tasks", {"show": views.SHOW["overdue"]}),
+    ("Blocked", len(blocked), None, None, "pages/2_Progress.py", "Blocked tasks", {"show": views.SHOW["blocked"]}),
+    ("Forecast", ui.date_text(forecast.likely), ui.forecast_delta(forecast), forecast.reason or ui.HELP["forecast"],
+     "pages/4_Timeline.py", "Burn-up", None),
+]  # fmt: skip
+for column, (label, value, delta, help_text, page, link, query) in zip(
+    st.columns([1, 1, 1, 1, 1.4]), cards, strict=True
+):
+    with column.container(border=True):
+        st.metric(label, value, delta, help=help_text)
+        st.page_link(page, label=link, icon=":material/arrow_forward:", query_params=query)
 
 st.subheader("Stage gates")
 for column, stage, phase in zip(st.columns(len(plan.stages)), plan.stages, summary["phases"], strict=True):

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def sync_file(path: Path) -> None:
+    """Flush a file, or a folder's entries (after a rename), to the disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -27,14 +28,6 @@ def temp_beside(path: Path) -> Iterator[Path]:
         yield temp
     finally:
         temp.unlink(missing_ok=True)
-
-
-def sync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _mode_for(path: Path) -> int:
@@ -59,7 +52,7 @@ def atomic_write(
         if before_replace:
             before_replace()
         os.replace(temp, path)
-    fsync_dir(path.parent)
+    sync_file(path.parent)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from rollout.fileio import atomic_write, fsync_dir, is_temp, sync_file
+from rollout.fileio import atomic_write, is_temp, sync_file
 
 COLUMNS = ["seq", "at", "by", "source", "task_id", "field", "old", "new"]
 SCHEMA = pa.schema([("seq", pa.int64())] + [(c, pa.string()) for c in COLUMNS[1:]])
@@ -81,7 +81,7 @@ class CsvHistory:
             f.flush()
             os.fsync(f.fileno())
         if new:
-            fsync_dir(self.path.parent)
+            sync_file(self.path.parent)
 
     def _set_aside(self, end: int, backups: Path, stamp: str) -> None:
         """Move the bytes of a crashed save out of the log, into backups/, keeping them."""
@@ -185,7 +185,7 @@ class ParquetHistory:
         atomic_write(first, lambda temp: pq.write_table(table, temp))
         for _, path in parts[1:]:
             path.unlink()
-        fsync_dir(self.folder)
+        sync_file(self.folder)
         return len(parts)
 
     def remove_temps(self) -> None:

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from rollout import history as hist
 from rollout import values
-from rollout.fileio import atomic_write, fsync_dir, is_temp
+from rollout.fileio import atomic_write, is_temp, sync_file
 
 COLUMNS = [
     "task_id",
@@ -442,7 +442,7 @@ class FileStore(ProgressStore):
                 (self.folder / "history.csv").unlink(missing_ok=True)
             else:
                 shutil.rmtree(self.folder / "history", ignore_errors=True)
-            fsync_dir(self.folder)
+            sync_file(self.folder)
             return f"converted {self.folder} from {old} to {to}: {len(saved)} progress rows, {len(events)} history rows"
         finally:
             lock.release()

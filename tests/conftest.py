@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import DEMO_TODAY, ROOT, build_plan
+from support import DEMO_TODAY, ROOT, build_plan, write_scenario
 
 
 @pytest.fixture
@@ -40,3 +40,18 @@ def demo_data(tmp_path: Path, demo_master: Path) -> Path:
     folder = tmp_path / "data"
     shutil.copytree(demo_master, folder)
     return folder
+
+
+@pytest.fixture
+def demo_env(demo_data, monkeypatch) -> Path:
+    """A private demo folder, with the environment the app and the CLI read pointing at it."""
+    monkeypatch.setenv("ROLLOUT_DATA", str(demo_data))
+    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
+    monkeypatch.setenv("ROLLOUT_USER", "Page Tester")
+    return demo_data
+
+
+@pytest.fixture(scope="session")
+def small_scenario(tmp_path_factory):
+    """(plan, store) of the small readiness plan after its saves; read-only for tests."""
+    return write_scenario(tmp_path_factory.mktemp("small-scenario") / "data")

@@ -8,6 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = Path(__file__).resolve().parent / "plans"
 DEMO_TODAY = "2026-11-28"
+SCENARIO = PLANS / "readiness"
 
 
 def build_plan(tmp_path: Path, overlay: Path | None = None) -> Path:
@@ -33,3 +34,31 @@ def app(page: str | None = None, timeout: float = 60):
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def write_scenario(folder: Path):
+    """The small plan of tests/plans/readiness and a data folder holding the saves of its saves.yaml."""
+    import datetime as dt
+
+    import yaml
+
+    from rollout.plan import load_plan
+    from rollout.store import FileStore
+
+    plan = load_plan(SCENARIO / "small")
+    store = FileStore(folder, list(plan.tasks))
+    for save in yaml.safe_load((SCENARIO / "saves.yaml").read_text()):
+        store.save(save["changes"], None, by="Tester", source="ui", at=dt.datetime.fromisoformat(save["at"]))
+    return plan, store
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """The CLI in-process: (exit code, stdout, stderr), argparse's own exits included."""
+    from rollout.cli import main
+
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err

@@ -9,11 +9,9 @@ from pathlib import Path
 import pandas as pd
 import plotly.io as pio
 import pytest
-import yaml
 
 from rollout import charts, readiness, timeline
-from rollout.plan import Plan, load_plan
-from rollout.store import FileStore
+from rollout.plan import Plan
 from rollout.values import STATUS_LABELS
 
 SCENARIO = Path(__file__).resolve().parent / "plans" / "readiness"
@@ -22,12 +20,9 @@ AMBER, RED, GREEN = charts.RAG_COLOURS["amber"], charts.RAG_COLOURS["red"], char
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory) -> tuple[Plan, pd.DataFrame, pd.DataFrame]:
+def scenario(small_scenario) -> tuple[Plan, pd.DataFrame, pd.DataFrame]:
     """The small plan, its task table and its history after the saves of saves.yaml."""
-    plan = load_plan(SCENARIO / "small")
-    store = FileStore(tmp_path_factory.mktemp("charts") / "data", list(plan.tasks))
-    for save in yaml.safe_load((SCENARIO / "saves.yaml").read_text()):
-        store.save(save["changes"], None, by="Tester", source="ui", at=dt.datetime.fromisoformat(save["at"]))
+    plan, store = small_scenario
     return plan, readiness.task_table(plan, store.load().progress), store.history()
 
 

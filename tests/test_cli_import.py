@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from spreadsheets import make_corpus
+from support import run_cli
 
-from rollout.cli import main
 from rollout.store import FileStore
 
 
@@ -16,12 +16,7 @@ def cli(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ROLLOUT_USER", "Tester")
 
     def run(*args: str):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse's own usage errors
-            code = exc.code
-        out = capsys.readouterr()
-        return code, out.out, out.err
+        return run_cli(capsys, *args)
 
     return run
 

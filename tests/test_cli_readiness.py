@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
-import yaml
-from support import DEMO_TODAY
+from support import DEMO_TODAY, run_cli
 
 from rollout import charts, readiness
-from rollout.cli import main
-from rollout.plan import Plan, load_plan
+from rollout.plan import Plan
 from rollout.store import FileStore
 
 SCENARIO = Path(__file__).resolve().parent / "plans" / "readiness"
 
 
 @pytest.fixture(scope="module")
-def small_data(tmp_path_factory) -> Path:
+def small_data(small_scenario) -> Path:
     """The small plan's data folder after the saves of saves.yaml (figures in test_readiness.py)."""
-    plan = load_plan(SCENARIO / "small")
-    folder = tmp_path_factory.mktemp("cli-readiness") / "data"
-    store = FileStore(folder, list(plan.tasks))
-    for save in yaml.safe_load((SCENARIO / "saves.yaml").read_text()):
-        store.save(save["changes"], None, by="Tester", source="ui", at=dt.datetime.fromisoformat(save["at"]))
-    return folder
+    return small_scenario[1].folder
 
 
 @pytest.fixture
@@ -35,12 +27,7 @@ def run(monkeypatch, capsys):
 
     def call(*args: str, today: str = DEMO_TODAY) -> tuple[int, str, str]:
         monkeypatch.setenv("ROLLOUT_TODAY", today)
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse's own usage errors
-            code = exc.code
-        out = capsys.readouterr()
-        return code, out.out, out.err
+        return run_cli(capsys, *args)
 
     return call
 

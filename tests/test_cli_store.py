@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from support import DEMO_TODAY
+from support import DEMO_TODAY, run_cli
 
 from rollout.cli import main
 
@@ -19,12 +19,7 @@ def cli(demo_data, monkeypatch, capsys):
     monkeypatch.setenv("ROLLOUT_USER", "Tester")
 
     def run(*args: str):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse's own usage errors
-            code = exc.code
-        out = capsys.readouterr()
-        return code, out.out, out.err
+        return run_cli(capsys, *args)
 
     return run
 

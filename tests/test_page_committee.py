@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-from support import DEMO_TODAY, app
+from support import app
 
 from rollout import committee, readiness
 from rollout.store import FileStore
@@ -15,14 +14,6 @@ SECTIONS = ["Where the rollout stands", "Decisions needed (5)", "Stage gates", "
             "Top risks", "Readiness by clause"]  # fmt: skip
 
 
-@pytest.fixture
-def data(demo_data, monkeypatch):
-    monkeypatch.setenv("ROLLOUT_DATA", str(demo_data))
-    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
-    monkeypatch.setenv("ROLLOUT_USER", "Page Tester")
-    return demo_data
-
-
 def build(at, fmt: str):
     at.segmented_control(key="committee_format").set_value(fmt).run()
     next(b for b in at.button if b.label == "Build the pack").click().run()
@@ -30,7 +21,7 @@ def build(at, fmt: str):
     return at.get("download_button")
 
 
-def test_the_page_shows_every_section_of_the_pack(data):
+def test_the_page_shows_every_section_of_the_pack(demo_env):
     at = app(PAGE)
     assert [s.value for s in at.subheader] == SECTIONS
     metrics = {m.label: m.value for m in at.metric}
@@ -43,12 +34,12 @@ def test_the_page_shows_every_section_of_the_pack(data):
     assert not at.get("download_button"), "the pack is built on request"
 
 
-def test_the_since_date_moves_what_changed(data, bundled_plan):
+def test_the_since_date_moves_what_changed(demo_env, bundled_plan):
     at = app(PAGE)
     at.date_input(key="committee_since").set_value(dt.date(2026, 11, 21)).run()
     assert not at.exception
     assert "What changed since 21 November 2026" in [s.value for s in at.subheader]
-    store = FileStore(data, list(bundled_plan.tasks))
+    store = FileStore(demo_env, list(bundled_plan.tasks))
     table = readiness.task_table(bundled_plan, store.load().progress)
     changes = committee.changes_since(
         bundled_plan, table, store.history(), dt.date(2026, 11, 21), dt.date(2026, 11, 28)
@@ -56,7 +47,7 @@ def test_the_since_date_moves_what_changed(data, bundled_plan):
     assert {m.label: m.value for m in at.metric}["Completed"] == str(len(changes.completed)) != "6"
 
 
-def test_the_html_pack_is_built_with_progress_and_offered_for_download(data):
+def test_the_html_pack_is_built_with_progress_and_offered_for_download(demo_env):
     at = app(PAGE)
     buttons = build(at, "html")
     assert [b.proto.label for b in buttons] == ["Download steering-committee-pack-2026-11-28.html"]
@@ -66,7 +57,7 @@ def test_the_html_pack_is_built_with_progress_and_offered_for_download(data):
     assert not at.get("download_button"), "a pack of another meeting is not offered"
 
 
-def test_without_chromium_the_page_explains_and_the_html_still_works(data, monkeypatch, tmp_path):
+def test_without_chromium_the_page_explains_and_the_html_still_works(demo_env, monkeypatch, tmp_path):
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chromium"))
     at = app(PAGE)
     assert not build(at, "pdf")
@@ -74,10 +65,10 @@ def test_without_chromium_the_page_explains_and_the_html_still_works(data, monke
     assert build(at, "html")
 
 
-def test_notes_and_owners_show_as_typed(data, bundled_plan):
+def test_notes_and_owners_show_as_typed(demo_env, bundled_plan):
     at = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
     changes = {"P1.29": {"notes": "*Waiting* for :red[vendor] <b>x</b>", "owner": "R&D_lead"}}
-    FileStore(data, list(bundled_plan.tasks)).save(changes, None, by="Tester", source="ui", at=at)
+    FileStore(demo_env, list(bundled_plan.tasks)).save(changes, None, by="Tester", source="ui", at=at)
     page = app(PAGE)
     row = page.table[0].value.set_index("Owner").loc[r"R\&D\_lead"]
     assert row["Why"] == r"\*Waiting\* for \:red\[vendor\] \<b\>x\<\/b\>"  # Markdown shows the text as typed

@@ -1,22 +1,13 @@
-"""The overview: headline figures equal the CLI's, the first start welcomes, the demo never touches the user's data."""
+"""The overview: headline figures equal the CLI's, the first start welcomes, the demo never touches the user's demo_env."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 
-import pytest
 from support import DEMO_TODAY, app
 
 from rollout.cli import main
-
-
-@pytest.fixture
-def data(demo_data, monkeypatch):
-    monkeypatch.setenv("ROLLOUT_DATA", str(demo_data))
-    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
-    monkeypatch.setenv("ROLLOUT_USER", "Page Tester")
-    return demo_data
 
 
 def cli_json(capsys, *args):
@@ -28,7 +19,7 @@ def metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_headline_figures_match_the_command_line(data, capsys):
+def test_headline_figures_match_the_command_line(demo_env, capsys):
     at = app()
     status, forecast = cli_json(capsys, "status"), cli_json(capsys, "forecast")
     shown = metrics(at)
@@ -41,7 +32,7 @@ def test_headline_figures_match_the_command_line(data, capsys):
     ]
 
 
-def test_overdue_and_blocked_counts_lead_to_their_lists(data):
+def test_overdue_and_blocked_counts_lead_to_their_lists(demo_env):
     at = app()
     shown = metrics(at)
     assert int(shown["Overdue"]) >= 2 and int(shown["Blocked"]) == 3
@@ -51,7 +42,7 @@ def test_overdue_and_blocked_counts_lead_to_their_lists(data):
     assert links["By clause"][0] == "Readiness" and links["Burn-up"][0] == "Timeline"
 
 
-def test_the_overdue_link_opens_the_progress_page_filtered(data):
+def test_the_overdue_link_opens_the_progress_page_filtered(demo_env):
     at = app()
     at.query_params["show"] = "Overdue"  # the link's query string: the filter's label, as bound widgets read it
     at.switch_page("pages/2_Progress.py").run()

@@ -1,22 +1,13 @@
-"""The Progress page: edits in the data editor or the form land in the store; conflicts overwrite nothing."""
+"""The Progress page: edits in the demo_env editor or the form land in the store; conflicts overwrite nothing."""
 
 from __future__ import annotations
 
-import pytest
-from support import DEMO_TODAY, app
+from support import app
 
 from rollout.plan import load_plan
 from rollout.store import FileStore
 
 PAGE = "pages/2_Progress.py"
-
-
-@pytest.fixture
-def data(demo_data, monkeypatch):
-    monkeypatch.setenv("ROLLOUT_DATA", str(demo_data))
-    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
-    monkeypatch.setenv("ROLLOUT_USER", "Page Tester")
-    return demo_data
 
 
 def store_of(folder) -> FileStore:
@@ -40,73 +31,73 @@ def save_button(at):
     return next(b for b in at.button if b.label.startswith("Save") and "task" in b.label)
 
 
-def test_the_page_shows_every_task_in_the_editor(data):
+def test_the_page_shows_every_task_in_the_editor(demo_env):
     at = app(PAGE)
     assert "109 of 109 tasks shown." in [c.value for c in at.caption]
     assert at.session_state["progress_base"]["frame"].shape[0] == 109
 
 
-def test_an_edit_in_the_data_editor_lands_in_the_store(data):
+def test_an_edit_in_the_data_editor_lands_in_the_store(demo_env):
     at = app(PAGE)
     i = position(at, "P3.01")
     edit(at, {i: {"status": "in_progress", "percent": 30, "owner": "Kim", "due": "2027-01-15"}})
     assert save_button(at).label == "Save 1 changed task(s)"
     save_button(at).click().run()
     assert not at.exception
-    saved = row(data, "P3.01")
+    saved = row(demo_env, "P3.01")
     assert (saved["status"], saved["percent"], saved["owner"], str(saved["due"].date())) == (
         "in_progress", 30, "Kim", "2027-01-15")  # fmt: skip
     assert saved["updated_by"] == "Page Tester"
     assert any("Saved 1 task(s): P3.01" in s.value for s in at.success)
-    history = store_of(data).history("P3.01")
+    history = store_of(demo_env).history("P3.01")
     assert set(history["source"]) == {"ui"} and "owner" in set(history["field"])
 
 
-def test_a_refused_value_is_explained_and_nothing_is_saved(data):
+def test_a_refused_value_is_explained_and_nothing_is_saved(demo_env):
     at = app(PAGE)
-    version = store_of(data).version()
+    version = store_of(demo_env).version()
     edit(at, {position(at, "P0.01"): {"status": "in_progress"}})
     save_button(at).click().run()
     assert any("cannot be used" in e.value for e in at.error)
-    assert store_of(data).version() == version
+    assert store_of(demo_env).version() == version
 
 
-def test_a_conflict_shows_both_values_and_overwrites_nothing(data):
+def test_a_conflict_shows_both_values_and_overwrites_nothing(demo_env):
     at = app(PAGE)
     edit(at, {position(at, "P3.02"): {"owner": "Mine"}})
-    store_of(data).save({"P3.02": {"owner": "Theirs"}}, None, by="Other Lead", source="cli")
+    store_of(demo_env).save({"P3.02": {"owner": "Theirs"}}, None, by="Other Lead", source="cli")
     at.run()
     save_button(at).click().run()
     assert any("someone else changed these tasks" in e.value for e in at.error)
     conflict = next(d.value for d in at.dataframe if "Saved by them" in d.value.columns)
     assert conflict.iloc[0][["Task", "Field", "Saved by them", "Yours", "Changed by"]].tolist() == [
         "P3.02", "owner", "Theirs", "Mine", "Other Lead"]  # fmt: skip
-    assert row(data, "P3.02")["owner"] == "Theirs"
+    assert row(demo_env, "P3.02")["owner"] == "Theirs"
     next(b for b in at.button if b.label == "Save mine over theirs").click().run()
-    assert row(data, "P3.02")["owner"] == "Mine"
+    assert row(demo_env, "P3.02")["owner"] == "Mine"
 
 
-def test_my_tasks_shows_the_tasks_of_the_person_editing(data):
+def test_my_tasks_shows_the_tasks_of_the_person_editing(demo_env):
     at = app(PAGE)
     at.sidebar.text_input[0].set_value("Raj Patel").run()
     at.toggle(key="progress_mine").set_value(True).run()
     caption = next(c.value for c in at.caption if "tasks shown" in c.value)
-    owned = (store_of(data).load().progress["owner"] == "Raj Patel").sum()
+    owned = (store_of(demo_env).load().progress["owner"] == "Raj Patel").sum()
     assert caption == f"{owned} of 109 tasks shown." and owned > 0
 
 
-def test_the_name_is_remembered_across_pages(data):
+def test_the_name_is_remembered_across_pages(demo_env):
     at = app(PAGE)
     at.sidebar.text_input[0].set_value("Ada").run()
     at.switch_page("pages/1_Plan.py").run()
     assert at.sidebar.text_input[0].value == "Ada" and at.session_state["user"] == "Ada"
 
 
-def test_one_task_can_be_saved_through_the_form(data):
+def test_one_task_can_be_saved_through_the_form(demo_env):
     at = app(PAGE)
     form_status = next(s for s in at.selectbox if s.label == "Status" and s.key is None)
     form_status.set_value("done")
     next(t for t in at.text_input if t.label == "Evidence link").set_value("https://example.org/p001")
     next(b for b in at.button if b.label == "Save this task").click().run()
-    saved = row(data, "P0.01")
+    saved = row(demo_env, "P0.01")
     assert saved["evidence"] == "https://example.org/p001"

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from support import DEMO_TODAY, app
+from support import app
 
 from rollout import readiness
 from rollout.cli import main
 from rollout.store import FileStore
 
 
-@pytest.fixture
-def data(demo_data, monkeypatch):
-    monkeypatch.setenv("ROLLOUT_DATA", str(demo_data))
-    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
-    monkeypatch.setenv("ROLLOUT_USER", "Page Tester")
-    return demo_data
-
-
 def plotly(at, index: int = 0) -> dict:
     return json.loads(at.get("plotly_chart")[index].proto.spec)
 
 
-def test_plan_page_lists_stages_and_filters_tasks_by_clause_of_either_edition(data):
+def test_plan_page_lists_stages_and_filters_tasks_by_clause_of_either_edition(demo_env):
     at = app("pages/1_Plan.py")
     assert len(at.tabs) == 5 and any("109 of 109 tasks" in c.value for c in at.main.caption)
     at.selectbox(key="plan_clause_2011").set_value("8.1").run()
@@ -35,7 +26,7 @@ def test_plan_page_lists_stages_and_filters_tasks_by_clause_of_either_edition(da
     assert "P2" in " ".join(at.dataframe[0].value["task_id"])
 
 
-def test_plan_page_shows_one_task_in_full_with_its_history(data):
+def test_plan_page_shows_one_task_in_full_with_its_history(demo_env):
     at = app("pages/1_Plan.py")
     at.session_state["plan_tasks"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
@@ -49,7 +40,7 @@ def test_plan_page_shows_one_task_in_full_with_its_history(data):
     assert len(history) >= 3 and set(history["by"]) <= {"Tom Okafor", "Priya Natarajan"}
 
 
-def test_readiness_page_charts_carry_the_cli_figures(data, capsys):
+def test_readiness_page_charts_carry_the_cli_figures(demo_env, capsys):
     at = app("pages/3_Readiness.py")
     assert main(["readiness", "--json"]) == 0
     cli = {r["id"]: r["readiness"] for r in json.loads(capsys.readouterr().out)}
@@ -61,7 +52,7 @@ def test_readiness_page_charts_carry_the_cli_figures(data, capsys):
     assert drawn and all(abs(drawn[c] - (cli[c] or 0)) < 1e-9 for c in drawn)
 
 
-def test_readiness_drill_down_lists_the_tasks_behind_a_figure(data):
+def test_readiness_drill_down_lists_the_tasks_behind_a_figure(demo_env):
     at = app("pages/3_Readiness.py")
     at.selectbox(key="readiness_figure").set_value("clause 4.1").run()
     formula = next(m.value for m in at.markdown if m.value.startswith("**Clause 4.1"))
@@ -73,7 +64,7 @@ def test_readiness_drill_down_lists_the_tasks_behind_a_figure(data):
     assert figure == readiness.percent_text(round(done / effort, 4))
 
 
-def test_a_gate_link_opens_that_stage(data):
+def test_a_gate_link_opens_that_stage(demo_env):
     at = app()
     at.query_params["stage"] = "2"
     at.switch_page("pages/3_Readiness.py").run()
@@ -81,7 +72,7 @@ def test_a_gate_link_opens_that_stage(data):
     assert [e.label.split(" ·")[0] for e in expanded] == ["Phase 2: Extend and integrate"]
 
 
-def test_timeline_page_shows_the_forecast_burnup_and_a_stage_gantt(data, capsys):
+def test_timeline_page_shows_the_forecast_burnup_and_a_stage_gantt(demo_env, capsys):
     at = app("pages/4_Timeline.py")
     assert main(["forecast", "--json"]) == 0
     forecast = json.loads(capsys.readouterr().out)
@@ -95,7 +86,7 @@ def test_timeline_page_shows_the_forecast_burnup_and_a_stage_gantt(data, capsys)
     assert gantt["data"] and all(len(t.get("y", [])) <= 40 for t in gantt["data"])
 
 
-def test_a_rerun_that_changes_nothing_rereads_and_recomputes_nothing(data, monkeypatch):
+def test_a_rerun_that_changes_nothing_rereads_and_recomputes_nothing(demo_env, monkeypatch):
     at = app()
     calls = []
     for name in ("load", "history"):
@@ -112,7 +103,7 @@ def test_a_rerun_that_changes_nothing_rereads_and_recomputes_nothing(data, monke
         at.switch_page(page).run()
         assert not at.exception
     assert calls == []
-    FileStore(data, [f"P0.0{i}" for i in range(1, 10)]).save(
+    FileStore(demo_env, [f"P0.0{i}" for i in range(1, 10)]).save(
         {"P0.01": {"notes": "touched"}}, None, by="x", source="cli"
     )
     at.switch_page("app.py").run()

@@ -22,10 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from rollout import readiness
-from rollout.plan import Plan, load_plan
+from rollout.plan import Plan
 from rollout.store import FileStore
 from rollout.timeline import Forecast
 
@@ -33,18 +32,9 @@ SCENARIO = Path(__file__).resolve().parent / "plans" / "readiness"
 TODAY = dt.date(2026, 7, 1)
 
 
-def write_scenario(folder: Path) -> tuple[Plan, FileStore]:
-    """The small plan and a data folder holding the saves of saves.yaml."""
-    plan = load_plan(SCENARIO / "small")
-    store = FileStore(folder, list(plan.tasks))
-    for save in yaml.safe_load((SCENARIO / "saves.yaml").read_text()):
-        store.save(save["changes"], None, by="Tester", source="ui", at=dt.datetime.fromisoformat(save["at"]))
-    return plan, store
-
-
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory) -> tuple[Plan, FileStore]:
-    return write_scenario(tmp_path_factory.mktemp("readiness") / "data")
+def scenario(small_scenario) -> tuple[Plan, FileStore]:
+    return small_scenario
 
 
 @pytest.fixture(scope="module")

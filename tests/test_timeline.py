@@ -12,23 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from rollout import history, readiness, timeline
-from rollout.plan import Plan, load_plan
-from rollout.store import FileStore, default_row
+from rollout.plan import Plan
+from rollout.store import default_row
 
 SCENARIO = Path(__file__).resolve().parent / "plans" / "readiness"
 TODAY = dt.date(2026, 7, 1)
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory) -> tuple[Plan, pd.DataFrame, pd.DataFrame]:
+def scenario(small_scenario) -> tuple[Plan, pd.DataFrame, pd.DataFrame]:
     """The small plan, its task table and its history after the saves of saves.yaml."""
-    plan = load_plan(SCENARIO / "small")
-    store = FileStore(tmp_path_factory.mktemp("timeline") / "data", list(plan.tasks))
-    for save in yaml.safe_load((SCENARIO / "saves.yaml").read_text()):
-        store.save(save["changes"], None, by="Tester", source="ui", at=dt.datetime.fromisoformat(save["at"]))
+    plan, store = small_scenario
     return plan, readiness.task_table(plan, store.load().progress), store.history()
 
 

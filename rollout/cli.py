@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from rollout import config, readiness, values
+from rollout import config, overview, readiness, values
 from rollout.plan import Plan, PlanError, load_plan
 from rollout.store import ChangeError, ConflictError, FileStore, StoreError
 
@@ -38,6 +38,12 @@ def loaded(args: argparse.Namespace):
     return plan, store, snapshot, readiness.task_table(plan, snapshot.progress)
 
 
+def overview_of(args: argparse.Namespace) -> tuple[Plan, overview.Overview]:
+    """The plan and the figures of its overview, read from the cache when no file changed."""
+    plan = plan_of(args)
+    return plan, overview.load(plan, store_of(args, plan), config.today())
+
+
 def emit_json(data: object) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
@@ -53,11 +59,8 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    from rollout import timeline
-
-    plan, store, snapshot, table = loaded(args)
-    outlook = timeline.plan_forecast(plan, table, store.history(), config.today())
-    summary = readiness.status_summary(plan, table, outlook.today, outlook)
+    plan, figures = overview_of(args)
+    summary = figures.status
     if args.json:
         emit_json(summary)
         return
@@ -72,9 +75,9 @@ def cmd_status(args: argparse.Namespace) -> None:
         print(
             f"{p['phase']:<6}{p['name'][:46]:<48}{p['tasks']:>6}{p['done']:>6}{readiness.percent_text(p['readiness']):>8}  {gate}"
         )
-    print(f"forecast: {outlook.sentence()}")
-    if snapshot.orphans:
-        print(f"orphaned progress (tasks no longer in the plan, kept): {', '.join(snapshot.orphans)}")
+    print(f"forecast: {figures.forecast.sentence()}")
+    if figures.orphans:
+        print(f"orphaned progress (tasks no longer in the plan, kept): {', '.join(figures.orphans)}")
 
 
 def cmd_set(args: argparse.Namespace) -> None:
@@ -156,11 +159,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_readiness(args: argparse.Namespace) -> None:
-    plan, _store, _snapshot, table = loaded(args)
-    if args.by == "phase":
-        frame = readiness.stage_readiness(plan, table)
-    else:
-        frame = readiness.clause_readiness(plan, table, args.edition)
+    _, figures = overview_of(args)
+    frame = figures.stages if args.by == "phase" else figures.clauses[args.edition]
     records = readiness.figure_records(frame)
     if args.json:
         emit_json(records)
@@ -174,10 +174,8 @@ def cmd_readiness(args: argparse.Namespace) -> None:
 
 
 def cmd_forecast(args: argparse.Namespace) -> None:
-    from rollout import timeline
-
-    plan, store, _snapshot, table = loaded(args)
-    outlook = timeline.plan_forecast(plan, table, store.history(), config.today())
+    _, figures = overview_of(args)
+    outlook = figures.forecast
     if args.json:
         emit_json(outlook.as_json())
         return

@@ -55,3 +55,12 @@ def demo_env(demo_data, monkeypatch) -> Path:
 def small_scenario(tmp_path_factory):
     """(plan, store) of the small readiness plan after its saves; read-only for tests."""
     return write_scenario(tmp_path_factory.mktemp("small-scenario") / "data")
+
+
+def pytest_configure(config):
+    """Keep the tests' disk cache out of the user's own, in a private folder of this run."""
+    import os
+    import tempfile
+
+    if "ROLLOUT_CACHE" not in os.environ:
+        os.environ["ROLLOUT_CACHE"] = tempfile.mkdtemp(prefix="rollout-test-cache-")

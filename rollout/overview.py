@@ -1,0 +1,70 @@
+"""Everything the overview shows, computed in one place and cached on disk per state of the files.
+
+The CLI's status, readiness and forecast commands and the benchmark read it through ``load``;
+a second look at an unchanged rollout reads one cache file instead of replaying the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from rollout import cache, readiness, timeline, views
+from rollout.plan import EDITIONS, Plan
+from rollout.store import FileStore
+
+
+@dataclass
+class Overview:
+    tasks: pd.DataFrame
+    burnup: pd.DataFrame
+    forecast: timeline.Forecast
+    status: dict
+    overall: dict
+    clauses: dict[str, pd.DataFrame]
+    stages: pd.DataFrame
+    overdue: pd.DataFrame
+    blocked: pd.DataFrame
+    owners: pd.DataFrame
+    attention: pd.DataFrame
+    orphans: list[str]
+
+
+def compute(plan: Plan, store: FileStore, today: dt.date) -> Overview:
+    snapshot = store.load()
+    tasks = readiness.task_table(plan, snapshot.progress)
+    weekly = timeline.burnup(plan, store.history(), today)
+    forecast = timeline.forecast(plan, tasks, weekly, today)
+    return Overview(
+        tasks=tasks,
+        burnup=weekly,
+        forecast=forecast,
+        status=readiness.status_summary(plan, tasks, today, forecast),
+        overall=readiness.overall_readiness(tasks),
+        clauses={edition: readiness.clause_readiness(plan, tasks, edition) for edition in EDITIONS},
+        stages=readiness.stage_readiness(plan, tasks),
+        overdue=readiness.overdue_tasks(tasks, today),
+        blocked=readiness.blocked_tasks(tasks),
+        owners=views.owner_summary(tasks, today),
+        attention=views.attention(plan, tasks, today),
+        orphans=snapshot.orphans,
+    )
+
+
+def load(plan: Plan, store: FileStore, today: dt.date) -> Overview:
+    """The overview of a plan and a data folder on a day, from the cache when no file changed."""
+    plan_files = sorted(Path(plan.folder).glob("*.y*ml"))
+    key = (cache.stamp(plan_files), str(store.folder.resolve()), store.version(), today.isoformat())
+    return cache.cached("overview", key, lambda: compute(plan, store, today))
+
+
+def gate_table(gate: dict, tasks: pd.DataFrame) -> pd.DataFrame:
+    """One row per mandatory task that keeps a gate shut: why it does, and what puts the gate at risk."""
+    missing = pd.DataFrame(gate["gate_missing"], columns=["task_id", "reason"])
+    risks = pd.DataFrame([r for r in gate["gate_risks"] if r["task_id"]], columns=["task_id", "reason"])
+    rows = missing.merge(risks.rename(columns={"reason": "risk"}), on="task_id", how="left").fillna({"risk": ""})
+    about = tasks.loc[tasks["task_id"].isin(rows["task_id"]), ["task_id", "title", "owner", "due"]]
+    return rows.merge(about, on="task_id", how="left")[["task_id", "title", "owner", "due", "reason", "risk"]]

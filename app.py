@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from rollout import charts, readiness, timeline, views
+from rollout import charts, readiness, views
 
 ui.page_setup("Overview")
 plan, state, today, edition = ui.plan(), ui.state(), ui.today(), ui.edition()
@@ -28,10 +28,8 @@ if not ui.has_progress() and not st.session_state.get("welcomed"):
         demo.button("Explore a demo rollout", width="stretch", icon=":material/science:", on_click=ui.enter_demo)
         st.caption("The demo is written to a folder of its own; your data folder stays empty until you save.")
 
-forecast = ui.computed("forecast", lambda: timeline.forecast(plan, tasks, ui.burnup(), today))
-summary = ui.computed("status", lambda: readiness.status_summary(plan, tasks, today, forecast))
-late = readiness.overdue_tasks(tasks, today)
-blocked = readiness.blocked_tasks(tasks)
+figures = ui.overview()
+forecast, summary, late, blocked = figures.forecast, figures.status, figures.overdue, figures.blocked
 
 # (label, value, delta, help, link page, link label, link query)
 cards = [
@@ -62,16 +60,21 @@ for column, stage, phase in zip(st.columns(len(plan.stages)), plan.stages, summa
 
 left, right = st.columns([3, 2])
 with left:
-    clauses = ui.computed("clauses", lambda: readiness.clause_readiness(plan, tasks, edition), edition)
-    st.plotly_chart(charts.build_clause_figure(clauses, depth=1, edition=edition), key="overview_clauses")
+    chart = ui.computed(
+        "overview_chart", lambda: charts.build_clause_figure(figures.clauses[edition], 1, edition), edition
+    )
+    st.plotly_chart(chart, key="overview_clauses")
 with right:
     st.markdown("**Who owes what**")
-    st.caption("Unfinished tasks per owner.")
-    st.dataframe(views.owner_summary(tasks, today), hide_index=True, column_config=ui.COLUMNS)
+    owners = figures.owners
+    st.caption(
+        "Unfinished tasks per owner"
+        + (f"; the {ui.TOP_ROWS} with most overdue of {len(owners)} owners." if len(owners) > ui.TOP_ROWS else ".")
+    )
+    ui.show_table(owners.head(ui.TOP_ROWS))
 
 st.subheader("Needs attention")
-attention = views.attention(plan, tasks, today)
-if attention.empty:
+if figures.attention.empty:
     st.caption("Nothing is overdue, blocked or waiting on unfinished dependencies.")
 else:
-    st.dataframe(attention, hide_index=True, column_config=ui.COLUMNS)
+    ui.show_table(figures.attention)

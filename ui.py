@@ -20,6 +20,8 @@ import streamlit as st
 
 from rollout import config, readiness
 from rollout.demo import write_demo
+from rollout.overview import Overview
+from rollout.overview import load as load_overview
 from rollout.plan import Plan, PlanError, load_plan
 from rollout.store import ChangeError, Conflict, ConflictError, FileStore, SaveResult, Snapshot, StoreError
 
@@ -70,6 +72,9 @@ COLUMNS = {
     "new": st.column_config.TextColumn("New value"),
 }
 ALL_STAGES_LIMIT = 400  # above this many tasks, schedules show one stage at a time
+PAGE_ROWS = 200  # a long table is shown a page of this many rows at a time
+TOP_ROWS = 10  # short lists show the most urgent rows
+GANTT_ROWS = 60  # bars a schedule shows at a time
 
 
 @dataclass(frozen=True)
@@ -171,15 +176,35 @@ def history() -> pd.DataFrame:
     return _history(str(current.folder), current, state().key)
 
 
-def burnup() -> pd.DataFrame:
-    """Done effort-days per week, replayed from the history."""
-    from rollout import timeline
+def overview() -> Overview:
+    """The overview's figures, the same object the CLI's status, readiness and forecast print."""
+    return computed("overview", lambda: load_overview(plan(), store(), today()))
 
-    return computed("burnup", lambda: timeline.burnup(plan(), history(), today()))
+
+def show_table(frame: pd.DataFrame) -> None:
+    """A short list as a plain table, lighter to draw than a data grid: labels and dates as people read them."""
+    shown = frame.copy()
+    for name in shown.columns:
+        if pd.api.types.is_datetime64_any_dtype(shown[name]):
+            shown[name] = shown[name].dt.strftime("%Y-%m-%d").fillna("")
+    labels = {name: COLUMNS[name]["label"] for name in shown.columns if name in COLUMNS}
+    st.table(shown.rename(columns=labels), hide_index=True)
 
 
 def has_progress() -> bool:
     return store().progress_path().exists()
+
+
+def paged(frame: pd.DataFrame, key: str, size: int = PAGE_ROWS, disabled: bool = False) -> pd.DataFrame:
+    """The rows of the page chosen below a long table (all of them when they fit on one page)."""
+    if len(frame) <= size:
+        return frame
+    pages = -(-len(frame) // size)
+    number = st.pagination(pages, key=key, disabled=disabled)
+    number = min(number, pages)
+    first = (number - 1) * size
+    st.caption(f"Rows {first + 1:,} to {min(first + size, len(frame)):,} of {len(frame):,}.")
+    return frame.iloc[first : first + size]
 
 
 # formatting ------------------------------------------------------------------------

@@ -43,12 +43,13 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     statuses = st.multiselect("Status", values.STATUSES, format_func=values.STATUS_LABELS.get)
 
 chosen = views.TaskFilter(stage=stage, statuses=tuple(statuses), owner=owner, role=role, clause=clause, edition=edition)
-view = views.filter_tasks(plan, tasks, chosen, today).assign(
+view = views.filter_tasks(plan, tasks, chosen, today)
+page = ui.paged(view, "plan_page").assign(
     clauses=lambda f: ["; ".join(plan.clauses_of(plan.tasks[t], edition)) for t in f["task_id"]],
     status=lambda f: f["status"].map(values.STATUS_LABELS),
 )
 picked = st.dataframe(
-    view[["task_id", "title", "stage", "clauses", "deliverable", "role", "effort", "status", "owner", "due"]],
+    page[["task_id", "title", "stage", "clauses", "deliverable", "role", "effort", "status", "owner", "due"]],
     hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
@@ -59,7 +60,7 @@ st.caption(f"{len(view)} of {len(tasks)} tasks. Select a row to see the task in 
 
 rows = picked.selection.rows
 if rows:
-    task = plan.tasks[view.iloc[rows[0]]["task_id"]]
+    task = plan.tasks[page.iloc[rows[0]]["task_id"]]
     row = tasks.set_index("task_id").loc[task.id]
     with st.container(border=True):
         st.markdown(f"### {task.id} · {task.title}")

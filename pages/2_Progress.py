@@ -87,12 +87,13 @@ chosen = views.TaskFilter(
     stage=stage, statuses=tuple(statuses), owner=ui.user() if mine else None, text=text, show=show
 )
 view = views.filter_tasks(plan, base["frame"], chosen, today)
-ids = view["task_id"].tolist()
+page = ui.paged(view, "progress_page", disabled=pending)
+ids = page["task_id"].tolist()
 st.data_editor(
-    view,
+    page,
     key=EDITOR,
     hide_index=True,
-    height=min(38 + 35 * len(view), 640),
+    height=min(38 + 35 * len(page), 640),
     disabled=["task_id", "title", "stage"],
     column_config={
         "task_id": st.column_config.TextColumn("Task", pinned=True, width="small"),
@@ -128,7 +129,9 @@ with st.container(horizontal=True):
 
 with st.expander("Update one task"):
     frame = base["frame"].set_index("task_id")
-    task_id = st.selectbox("Task", ids or list(plan.tasks), format_func=lambda t: f"{t} · {plan.tasks[t].title}")
+    task_id = st.selectbox(
+        "Task", ids or list(plan.tasks)[: ui.PAGE_ROWS], format_func=lambda t: f"{t} · {plan.tasks[t].title}"
+    )
     row = frame.loc[task_id]
     with st.form("one_task"):
         left, right = st.columns(2)

@@ -3,13 +3,13 @@
 import streamlit as st
 
 import ui
-from rollout import charts, readiness, timeline, values, views
+from rollout import charts, overview, readiness, values, views
 
 ui.page_setup("Readiness")
 plan, state, today, edition = ui.plan(), ui.state(), ui.today(), ui.edition()
 tasks = state.tasks
-clauses = ui.computed("clauses", lambda: readiness.clause_readiness(plan, tasks, edition), edition)
-stages = ui.computed("stages", lambda: readiness.stage_readiness(plan, tasks))
+figures = ui.overview()
+clauses, stages = figures.clauses[edition], figures.stages
 
 st.title("Readiness")
 st.caption(
@@ -18,24 +18,20 @@ st.caption(
 )
 
 st.subheader("Stage gates")
-forecast = ui.computed("forecast", lambda: timeline.forecast(plan, tasks, ui.burnup(), today))
-gates = ui.computed("gates", lambda: readiness.gates(plan, tasks, today, forecast))
 focus = st.query_params.get("stage")
-titles = tasks.set_index("task_id")["title"]
-for stage, gate, figure in zip(plan.stages, gates, stages.itertuples(), strict=True):
+for stage, gate, figure in zip(plan.stages, figures.status["phases"], stages.itertuples(), strict=True):
     label = f"{stage.name} · {readiness.percent_text(figure.readiness)} · gate {gate['gate']}"
     with st.expander(label, expanded=focus == str(stage.number), icon=ui.GATE_ICONS[gate["gate"]]):
         st.markdown("Exit criteria:\n" + "\n".join(f"- {g}" for g in stage.gate))
         if gate["gate_met"]:
             st.success("Every mandatory task is done with evidence, or not applicable with a note.")
         else:
-            missing = [{**m, "title": titles[m["task_id"]]} for m in gate["gate_missing"]]
-            st.markdown(f"**{len(missing)} mandatory task(s) keep the gate shut**")
-            st.dataframe(
-                missing, hide_index=True, column_order=["task_id", "title", "reason"], column_config=ui.COLUMNS
-            )
+            shut = ui.computed("gate_table", lambda gate=gate: overview.gate_table(gate, tasks), stage.number)
+            st.markdown(f"**{len(shut)} mandatory task(s) keep the gate shut**")
+            st.dataframe(ui.paged(shut, f"gate_page_{stage.number}"), hide_index=True, column_config=ui.COLUMNS)
         for risk in gate["gate_risks"]:
-            st.warning(f"At risk: {risk['task_id'] + ' is ' if risk['task_id'] else ''}{risk['reason']}")
+            if risk["task_id"] is None:
+                st.warning(f"At risk: {risk['reason']}")
 
 st.subheader("By clause")
 depth = st.segmented_control(
@@ -45,30 +41,33 @@ depth = st.segmented_control(
 tab_bars, tab_heat, tab_radar, tab_status = st.tabs(["Bars", "Clause by stage", "Radar", "Status by stage"])
 with tab_bars:
     picked = st.plotly_chart(
-        charts.build_clause_figure(clauses, depth=depth, edition=edition),
+        ui.computed("bars", lambda: charts.build_clause_figure(clauses, depth, edition), edition, depth),
         key=f"readiness_bars_{edition}_{depth}", on_select="rerun", selection_mode="points",
     )  # fmt: skip
 with tab_heat:
-    grid = ui.computed("heatmap", lambda: readiness.clause_stage_readiness(plan, tasks, edition), edition)
-    st.plotly_chart(charts.build_heatmap_figure(grid, depth=depth, edition=edition), key="readiness_heatmap")
+    heatmap = ui.computed(
+        "heatmap",
+        lambda: charts.build_heatmap_figure(readiness.clause_stage_readiness(plan, tasks, edition), depth, edition),
+        edition, depth,
+    )  # fmt: skip
+    st.plotly_chart(heatmap, key="readiness_heatmap")
 with tab_radar:
-    st.plotly_chart(charts.build_radar_figure(clauses, edition=edition), key="readiness_radar")
+    st.plotly_chart(
+        ui.computed("radar", lambda: charts.build_radar_figure(clauses, edition), edition), key="readiness_radar"
+    )
 with tab_status:
-    counts = ui.computed("status_counts", lambda: readiness.status_counts(plan, tasks))
-    st.plotly_chart(charts.build_status_figure(counts), key="readiness_status")
+    counts = ui.computed("status_chart", lambda: charts.build_status_figure(readiness.status_counts(plan, tasks)))
+    st.plotly_chart(counts, key="readiness_status")
 
 st.subheader("The tasks behind a figure")
-options = {"overall": ("Overall readiness", readiness.overall_readiness(tasks)["task_ids"])}
+options = {"overall": ("Overall readiness", figures.overall["task_ids"])}
 options |= {f"stage {r.id}": (f"Stage: {r.title}", r.task_ids) for r in stages.itertuples()}
 options |= {f"clause {r.id}": (f"Clause {r.id} {r.title}", r.task_ids) for r in clauses.itertuples()}
 points = picked.selection.points if picked else []
 if points:
     st.session_state["readiness_figure"] = f"clause {points[0]['customdata']}"
 choice = st.selectbox("Figure", list(options), format_func=lambda k: options[k][0], key="readiness_figure")
-rows, formula = views.breakdown(tasks, list(options[choice][1]))
+rows, formula = ui.computed("breakdown", lambda: views.breakdown(tasks, list(options[choice][1])), choice)
 st.markdown(f"**{options[choice][0]}**: {formula}")
-st.dataframe(
-    rows.assign(status=rows["status"].map(values.STATUS_LABELS)),
-    hide_index=True,
-    column_config=ui.COLUMNS,
-)
+shown = ui.paged(rows, "readiness_rows")
+st.dataframe(shown.assign(status=shown["status"].map(values.STATUS_LABELS)), hide_index=True, column_config=ui.COLUMNS)

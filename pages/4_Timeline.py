@@ -8,8 +8,8 @@ from rollout import charts, readiness, timeline, values
 ui.page_setup("Timeline")
 plan, state, today = ui.plan(), ui.state(), ui.today()
 tasks = state.tasks
-weekly = ui.burnup()
-forecast = ui.computed("forecast", lambda: timeline.forecast(plan, tasks, weekly, today))
+figures = ui.overview()
+weekly, forecast = figures.burnup, figures.forecast
 
 st.title("Timeline")
 if forecast.likely is None:
@@ -21,12 +21,13 @@ else:
         f"**{ui.date_text(forecast.likely)}** (between {ui.date_text(forecast.earliest)} and "
         f"{ui.date_text(forecast.latest)}): **{verdict}** for the target {ui.date_text(forecast.target)}."
     )
-st.plotly_chart(charts.build_burnup_figure(weekly, forecast), key="timeline_burnup")
+st.plotly_chart(
+    ui.computed("burnup_chart", lambda: charts.build_burnup_figure(weekly, forecast)), key="timeline_burnup"
+)
 
 st.subheader("Schedule")
 stages = {s.number: s.name for s in plan.stages}
-stage_figures = ui.computed("stages", lambda: readiness.stage_readiness(plan, tasks))
-unfinished = stage_figures[stage_figures["readiness"].fillna(1) < 1]["id"]
+unfinished = figures.stages[figures.stages["readiness"].fillna(1) < 1]["id"]
 current = int(unfinished.iloc[0]) if len(unfinished) else plan.stages[-1].number
 options = [*stages, None] if len(tasks) <= ui.ALL_STAGES_LIMIT else list(stages)
 stage = st.segmented_control(
@@ -34,7 +35,7 @@ stage = st.segmented_control(
     default=current, required=True, key="timeline_stage",
 )  # fmt: skip
 bars = ui.computed("gantt", lambda: timeline.gantt_table(plan, tasks, today))
-shown = bars if stage is None else bars[bars["stage"] == stage]
+shown = ui.paged(bars if stage is None else bars[bars["stage"] == stage], f"gantt_page_{stage}", size=ui.GANTT_ROWS)
 st.plotly_chart(charts.build_gantt_figure(shown, today), key="timeline_gantt")
 st.caption("Bars drawn lighter have no start or due date yet: they are placed after their dependencies, by effort.")
 

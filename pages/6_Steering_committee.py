@@ -53,7 +53,7 @@ with st.container(border=True):
 pack = ui.computed(
     "committee", lambda: committee.build_pack(plan, state.tasks, ui.history(), today, since, edition), since, edition
 )
-figures = report.pack_figures(pack)
+figures = ui.computed("committee_figures", lambda: report.pack_figures(pack), since, edition)
 
 with build:
     fmt = st.segmented_control(
@@ -144,18 +144,22 @@ counts[2].metric(
     "Slipped", len(changes.slipped), help="The due date moved later, or the task became overdue.", border=True
 )
 done_tab, started_tab, slipped_tab, clause_tab = st.tabs(["Completed", "Started", "Slipped", "Readiness by clause"])
-done_tab.dataframe(
-    changes.completed, hide_index=True, column_config=COLUMNS,
-    column_order=["task_id", "title", "owner", "evidence"],
-)  # fmt: skip
-started_tab.dataframe(
-    changes.started.assign(status=changes.started["status"].map(values.STATUS_LABELS)), hide_index=True,
-    column_config=COLUMNS, column_order=["task_id", "title", "owner", "status", "percent"],
-)  # fmt: skip
-slipped_tab.dataframe(
-    changes.slipped, hide_index=True, column_config=COLUMNS,
-    column_order=["task_id", "title", "due_then", "due_now", "reason"],
-)  # fmt: skip
+with done_tab:
+    st.dataframe(
+        ui.paged(changes.completed, "committee_completed"), hide_index=True, column_config=COLUMNS,
+        column_order=["task_id", "title", "owner", "evidence"],
+    )  # fmt: skip
+with started_tab:
+    started = ui.paged(changes.started, "committee_started")
+    st.dataframe(
+        started.assign(status=started["status"].map(values.STATUS_LABELS)), hide_index=True,
+        column_config=COLUMNS, column_order=["task_id", "title", "owner", "status", "percent"],
+    )  # fmt: skip
+with slipped_tab:
+    st.dataframe(
+        ui.paged(changes.slipped, "committee_slipped"), hide_index=True, column_config=COLUMNS,
+        column_order=["task_id", "title", "due_then", "due_now", "reason"],
+    )  # fmt: skip
 shown = changes.clauses[changes.clauses["depth"] <= report.CLAUSE_DEPTH]
 clause_tab.dataframe(
     {
@@ -173,13 +177,17 @@ path = pack.critical_path
 blocked_tab, overdue_tab, path_tab = st.tabs(
     [f"Blocked ({len(pack.blocked)})", f"Overdue ({len(pack.overdue)})", f"Critical path ({len(path)})"]
 )
-blocked_tab.dataframe(
-    pack.blocked, hide_index=True, column_config=COLUMNS, column_order=["task_id", "title", "owner", "due", "notes"]
-)
-overdue_tab.dataframe(
-    pack.overdue.assign(status=pack.overdue["status"].map(values.STATUS_LABELS)), hide_index=True,
-    column_config=COLUMNS, column_order=["task_id", "title", "owner", "status", "due", "days_overdue"],
-)  # fmt: skip
+with blocked_tab:
+    st.dataframe(
+        ui.paged(pack.blocked, "committee_blocked"), hide_index=True, column_config=COLUMNS,
+        column_order=["task_id", "title", "owner", "due", "notes"],
+    )  # fmt: skip
+with overdue_tab:
+    overdue = ui.paged(pack.overdue, "committee_overdue")
+    st.dataframe(
+        overdue.assign(status=overdue["status"].map(values.STATUS_LABELS)), hide_index=True,
+        column_config=COLUMNS, column_order=["task_id", "title", "owner", "status", "due", "days_overdue"],
+    )  # fmt: skip
 path_tab.caption(
     f"The chain of unfinished tasks, each waiting for the one before, with the most remaining effort: "
     f"{path['remaining'].sum():g} effort-days. A delay on any of them delays the finish."

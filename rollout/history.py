@@ -23,6 +23,8 @@ from rollout.fileio import atomic_write, is_temp, sync_file
 
 COLUMNS = ["seq", "at", "by", "source", "task_id", "field", "old", "new"]
 SCHEMA = pa.schema([("seq", pa.int64())] + [(c, pa.string()) for c in COLUMNS[1:]])
+# pandas keeps its strings as arrow large_string: reading them as such spares a cast of every column
+READ_SCHEMA = pa.schema([("seq", pa.int64())] + [(c, pa.large_string()) for c in COLUMNS[1:]])
 # Every field is quoted, so a quote inside a value is doubled: a physical line that starts
 # with '"<digits>","' can only be the start of a record, never a line inside a value.
 _RECORD_START = re.compile(rb'^"(\d+)","', re.MULTILINE)
@@ -97,18 +99,18 @@ class CsvHistory:
         if not self.path.exists():
             return empty()
         end = self.committed_end(committed)
-        with open(self.path, "rb") as f:
-            data = f.read(end)
-        if not data.strip():
+        if end == 0:
             return empty()
         try:
-            table = pacsv.read_csv(
-                pa.py_buffer(data),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=SCHEMA, strings_can_be_null=False, include_columns=COLUMNS
-                ),
-            )
+            # mapped, not read: the committed bytes are parsed where they lie instead of being copied
+            with pa.memory_map(str(self.path)) as source:
+                table = pacsv.read_csv(
+                    source.read_buffer(end),
+                    parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=READ_SCHEMA, strings_can_be_null=False, include_columns=COLUMNS
+                    ),
+                )
         except (pa.ArrowInvalid, KeyError) as exc:
             raise HistoryError(f"{self.path}: not a history file of this tool ({exc})") from None
         return table.to_pandas()
@@ -165,15 +167,17 @@ class ParquetHistory:
             if number > committed or number <= covered:
                 continue  # uncommitted, or already inside a merged part
             try:
-                table = pq.read_table(path, schema=SCHEMA)
+                table = pq.read_table(path, schema=READ_SCHEMA)
             except (pa.ArrowInvalid, OSError) as exc:
                 raise HistoryError(f"{path}: cannot be read as a history part ({exc})") from None
             tables.append(table)
             covered = max(covered, pc.max(table["seq"]).as_py() or number)
         if not tables:
             return empty()
-        frame = pa.concat_tables(tables).to_pandas()
-        return frame[frame["seq"] <= committed].reset_index(drop=True)
+        table = pa.concat_tables(tables)
+        if covered > committed:  # filtered in arrow, and only when needed: a pandas mask copies every column
+            table = table.filter(pc.less_equal(table["seq"], committed))
+        return table.to_pandas()
 
     def compact(self, committed: int) -> int:
         """Merge the committed parts into one; returns how many parts were merged."""

@@ -29,7 +29,15 @@ FIGURE_COLUMNS = ["readiness", "tasks", "task_ids"]
 
 def task_table(plan: Plan, progress: pd.DataFrame) -> pd.DataFrame:
     """One row per plan task, in plan order: the plan's fields joined with its progress."""
-    tasks = pd.DataFrame(
+    tasks = plan.derived("task_fields", lambda: _task_fields(plan))  # merge copies it: kept as it is
+    table = tasks.merge(progress[~progress["orphaned"]].drop(columns="orphaned"), on="task_id", how="left")
+    table["completion"] = table["percent"] / 100
+    table["applicable"] = table["status"] != "not_applicable"
+    return table
+
+
+def _task_fields(plan: Plan) -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "task_id": list(plan.tasks),
             "stage": [t.stage for t in plan.tasks.values()],
@@ -40,10 +48,6 @@ def task_table(plan: Plan, progress: pd.DataFrame) -> pd.DataFrame:
             "mandatory": [t.mandatory for t in plan.tasks.values()],
         }
     )
-    table = tasks.merge(progress[~progress["orphaned"]].drop(columns="orphaned"), on="task_id", how="left")
-    table["completion"] = table["percent"] / 100
-    table["applicable"] = table["status"] != "not_applicable"
-    return table
 
 
 def percent_text(value: float | None) -> str:
@@ -64,47 +68,69 @@ def _rounded(value: float) -> float:
 
 def weighted(table: pd.DataFrame) -> float | None:
     """Effort-weighted mean completion of the applicable tasks; None when there are none."""
-    applicable = table[table["applicable"]]
-    total = applicable["effort"].sum()
+    applicable = table["applicable"].to_numpy(dtype=bool)
+    return _weighted(
+        table["effort"].to_numpy(dtype=float)[applicable], table["completion"].to_numpy(dtype=float)[applicable]
+    )
+
+
+def _weighted(effort: np.ndarray, completion: np.ndarray) -> float | None:
+    # nansum: the sum pandas takes (missing values count as 0), without its overhead per call
+    total = np.nansum(effort)
     if total == 0:
         return None
-    return _rounded((applicable["effort"] * applicable["completion"]).sum() / total)
+    return _rounded(np.nansum(effort * completion) / total)
 
 
 # readiness tables --------------------------------------------------------------
 def _figures(links: pd.DataFrame, table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Readiness, task count and task ids (plan order) per key, over the distinct applicable tasks linked to it."""
-    tasks = table.assign(order=np.arange(len(table))).loc[
-        table["applicable"], ["task_id", "effort", "completion", "order"]
-    ]
-    rows = links[[*keys, "task_id"]].drop_duplicates().merge(tasks, on="task_id").sort_values("order", kind="stable")
-    rows["done"] = rows["effort"] * rows["completion"]
-    grouped = rows.groupby(keys, sort=False).agg(
-        effort=("effort", "sum"), done=("done", "sum"), tasks=("task_id", "size"), task_ids=("task_id", list)
-    )
-    grouped["readiness"] = (grouped["done"] / grouped["effort"]).map(_rounded)
-    return grouped[FIGURE_COLUMNS]
+    """Readiness, task count and task ids (plan order) per key, over the applicable tasks linked to it.
+
+    ``links`` holds distinct (keys..., task_id) rows.
+    """
+    position = pd.Index(table["task_id"]).get_indexer(links["task_id"])
+    kept = np.append(table["applicable"].to_numpy(dtype=bool), False)[position]  # position -1: not in the table
+    rows = np.flatnonzero(kept)
+    rows = rows[np.argsort(position[rows], kind="stable")]  # each key's tasks in plan order, summed in that order
+    order = position[rows]
+    effort = table["effort"].to_numpy(dtype=float)[order]
+    done = effort * table["completion"].to_numpy(dtype=float)[order]
+    grouped = links[keys].iloc[rows].assign(effort=effort, done=done).groupby(keys, sort=False)
+    out = grouped[["effort", "done"]].sum()
+    # ids gathered by position: listing arrow strings group by group is slow
+    group = grouped.ngroup().to_numpy()
+    by_group = np.argsort(group, kind="stable")
+    ids = table["task_id"].to_numpy(dtype=object)[order[by_group]]
+    out["task_ids"] = [part.tolist() for part in np.split(ids, np.flatnonzero(np.diff(group[by_group])) + 1)]
+    out["tasks"] = out["task_ids"].map(len)
+    out["readiness"] = [_rounded(d / e) for d, e in zip(out["done"].tolist(), out["effort"].tolist(), strict=True)]
+    return out[FIGURE_COLUMNS]
 
 
 def _with_figures(frame: pd.DataFrame, figures: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """``frame`` with the figures of its keys; keys without applicable tasks get null, 0 and []."""
-    out = frame.merge(figures, left_on=keys, right_index=True, how="left")
-    out["tasks"] = out["tasks"].fillna(0).astype(int)
-    out["task_ids"] = out["task_ids"].map(lambda ids: ids if isinstance(ids, list) else [])
-    return out.reset_index(drop=True)
+    found = figures.reindex(pd.MultiIndex.from_frame(frame[keys]) if len(keys) > 1 else frame[keys[0]])
+    return frame.assign(
+        readiness=found["readiness"].to_numpy(),
+        tasks=found["tasks"].fillna(0).astype(int).to_numpy(),
+        task_ids=[ids if isinstance(ids, list) else [] for ids in found["task_ids"]],
+    ).reset_index(drop=True)
 
 
 def clause_links(plan: Plan, edition: str) -> pd.DataFrame:
     """(clause_id, task_id) for every clause a task serves in an edition: its leaves and every clause above them."""
-    leaves = pd.DataFrame(
-        {"task_id": list(plan.tasks), "leaf": [plan.clauses_of(t, edition) for t in plan.tasks.values()]}
-    ).explode("leaf")
-    tree = plan.clauses[edition]
-    above = pd.DataFrame(
-        [(leaf, cid) for leaf, clause in tree.items() if clause.is_leaf for cid in plan.ancestors(leaf, edition)],
-        columns=["leaf", "clause_id"],
+    return plan.derived(("clause_links", edition), lambda: _clause_links(plan, edition)).copy()
+
+
+def _clause_links(plan: Plan, edition: str) -> pd.DataFrame:
+    above = {leaf: plan.ancestors(leaf, edition) for leaf, clause in plan.clauses[edition].items() if clause.is_leaf}
+    pairs = dict.fromkeys(
+        (cid, task.id)
+        for task in plan.tasks.values()
+        for leaf in plan.clauses_of(task, edition)
+        for cid in above.get(leaf, ())
     )
-    return leaves.merge(above, on="leaf")[["clause_id", "task_id"]].drop_duplicates(ignore_index=True)
+    return pd.DataFrame(list(pairs), columns=["clause_id", "task_id"])
 
 
 def _clause_frame(plan: Plan, edition: str) -> pd.DataFrame:
@@ -128,7 +154,8 @@ def clause_readiness(plan: Plan, table: pd.DataFrame, edition: str = "2011") -> 
 def stage_readiness(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
     """Every stage in order: id (the stage number), title (its name), readiness, tasks, task_ids."""
     frame = pd.DataFrame({"id": [s.number for s in plan.stages], "title": [s.name for s in plan.stages]})
-    return _with_figures(frame, _figures(table.rename(columns={"stage": "id"}), table, ["id"]), ["id"])
+    links = table[["stage", "task_id"]].rename(columns={"stage": "id"})
+    return _with_figures(frame, _figures(links, table, ["id"]), ["id"])
 
 
 def overall_readiness(table: pd.DataFrame) -> dict[str, Any]:
@@ -173,17 +200,20 @@ def figure_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 # gates -------------------------------------------------------------------------
-def gate_missing(table: pd.DataFrame) -> list[dict[str, str]]:
-    """The mandatory tasks that keep a stage's gate shut, each with the reason."""
-    rows = table[table["mandatory"]]
-    not_applicable = rows["status"] == "not_applicable"
-    done = rows["status"] == "done"
+def _missing_reasons(table: pd.DataFrame) -> np.ndarray:
+    """Why each task keeps its stage's gate shut; "" when it does not."""
+    status = table["status"].to_numpy(dtype=object)
+    not_applicable, done = status == "not_applicable", status == "done"
     reason = np.select(
-        [not_applicable & (rows["notes"] == ""), ~not_applicable & ~done, done & (rows["evidence"] == "")],
+        [
+            not_applicable & (table["notes"].to_numpy(dtype=object) == ""),
+            ~not_applicable & ~done,
+            done & (table["evidence"].to_numpy(dtype=object) == ""),
+        ],
         ["not applicable without a note", "not done", "done without evidence"],
         default="",
     )
-    return [{"task_id": t, "reason": r} for t, r in zip(rows["task_id"], reason.tolist(), strict=True) if r]
+    return np.where(table["mandatory"].to_numpy(dtype=bool), reason, "")
 
 
 def overdue(table: pd.DataFrame, today: dt.date) -> pd.Series:
@@ -192,37 +222,61 @@ def overdue(table: pd.DataFrame, today: dt.date) -> pd.Series:
     return open_ & table["due"].notna() & (table["due"] < pd.Timestamp(today))
 
 
+def _risk_reasons(table: pd.DataFrame, today: dt.date) -> np.ndarray:
+    """Why each mandatory task puts its stage's gate at risk (blocked, overdue); "" when it does not."""
+    late = overdue(table, today).to_numpy(dtype=bool)
+    blocked = table["status"].to_numpy(dtype=object) == "blocked"
+    flagged = np.flatnonzero(table["mandatory"].to_numpy(dtype=bool) & (late | blocked))
+    due = np.datetime_as_string(pd.to_datetime(table["due"]).to_numpy()[flagged], unit="D")
+    reasons = np.full(len(table), "", dtype=object)
+    reasons[flagged] = [
+        "; ".join((["blocked"] if is_blocked else []) + ([f"overdue (due {day})"] if is_late else []))
+        for is_blocked, is_late, day in zip(
+            blocked[flagged].tolist(), late[flagged].tolist(), due.tolist(), strict=True
+        )
+    ]
+    return reasons
+
+
+def _listed(task_ids: np.ndarray, reasons: np.ndarray) -> list[dict[str, str]]:
+    keep = reasons != ""
+    return [{"task_id": t, "reason": r} for t, r in zip(task_ids[keep].tolist(), reasons[keep].tolist(), strict=True)]
+
+
+def _forecast_risk(forecast: Forecast | None) -> list[dict[str, str | None]]:
+    if forecast is None or not forecast.late:
+        return []
+    return [{"task_id": None, "reason": f"the forecast {forecast.likely} is after the target {forecast.target}"}]
+
+
+def gate_missing(table: pd.DataFrame) -> list[dict[str, str]]:
+    """The mandatory tasks that keep a stage's gate shut, each with the reason."""
+    return _listed(table["task_id"].to_numpy(dtype=object), _missing_reasons(table))
+
+
 def gate_risks(table: pd.DataFrame, today: dt.date, forecast: Forecast | None = None) -> list[dict[str, str | None]]:
     """Why a stage's unmet gate is at risk: mandatory tasks overdue or blocked, and a forecast after the target."""
-    late = overdue(table, today)
-    rows = table[table["mandatory"] & (late | (table["status"] == "blocked"))]
-    risks: list[dict[str, str | None]] = []
-    for row in rows.itertuples():
-        reasons = ["blocked"] if row.status == "blocked" else []
-        reasons += [f"overdue (due {row.due.date()})"] if late[row.Index] else []
-        risks.append({"task_id": row.task_id, "reason": "; ".join(reasons)})
-    if forecast is not None and forecast.late:
-        risks.append(
-            {"task_id": None, "reason": f"the forecast {forecast.likely} is after the target {forecast.target}"}
-        )
-    return risks
+    return [*_listed(table["task_id"].to_numpy(dtype=object), _risk_reasons(table, today)), *_forecast_risk(forecast)]
 
 
 def gates(plan: Plan, table: pd.DataFrame, today: dt.date, forecast: Forecast | None = None) -> list[dict[str, Any]]:
     """Each stage's gate: met, at risk or not met, what is missing and what puts it at risk."""
+    # every task's reasons at once, then split by stage
+    ids, stage = table["task_id"].to_numpy(dtype=object), table["stage"].to_numpy()
+    missing, risky = _missing_reasons(table), _risk_reasons(table, today)
     out = []
-    for stage in plan.stages:
-        rows = table[table["stage"] == stage.number]
-        missing = gate_missing(rows)
-        risks = gate_risks(rows, today, forecast) if missing else []
-        state = "met" if not missing else "at risk" if risks else "not met"
+    for number in (s.number for s in plan.stages):
+        mine = stage == number
+        shut = _listed(ids[mine], missing[mine])
+        risks = [*_listed(ids[mine], risky[mine]), *_forecast_risk(forecast)] if shut else []
+        state = "met" if not shut else "at risk" if risks else "not met"
         out.append(
             {
-                "phase": stage.number,
+                "phase": number,
                 "gate": state,
-                "gate_met": not missing,
+                "gate_met": not shut,
                 "gate_at_risk": bool(risks),
-                "gate_missing": missing,
+                "gate_missing": shut,
                 "gate_risks": risks,
             }
         )
@@ -231,24 +285,29 @@ def gates(plan: Plan, table: pd.DataFrame, today: dt.date, forecast: Forecast | 
 
 def status_summary(plan: Plan, table: pd.DataFrame, today: dt.date, forecast: Forecast | None = None) -> dict:
     """The figures of `status --json`: overall, counts, and per stage readiness and gate."""
+    stages = table["stage"].to_numpy()
+    done = table["status"].to_numpy(dtype=object) == "done"
+    applicable = table["applicable"].to_numpy(dtype=bool)
+    effort, completion = table["effort"].to_numpy(dtype=float), table["completion"].to_numpy(dtype=float)
     phases = []
     for stage, gate in zip(plan.stages, gates(plan, table, today, forecast), strict=True):
-        rows = table[table["stage"] == stage.number]
+        mine = stages == stage.number
+        counted = mine & applicable
         phases.append(
             {
                 "phase": stage.number,
                 "name": stage.name,
-                "tasks": len(rows),
-                "done": int((rows["status"] == "done").sum()),
-                "readiness": weighted(rows),
+                "tasks": int(mine.sum()),
+                "done": int(done[mine].sum()),
+                "readiness": _weighted(effort[counted], completion[counted]),
                 **gate,
             }
         )
     return {
-        "overall": weighted(table),
+        "overall": _weighted(effort[applicable], completion[applicable]),
         "tasks": len(table),
-        "done": int((table["status"] == "done").sum()),
-        "not_applicable": int((~table["applicable"]).sum()),
+        "done": int(done.sum()),
+        "not_applicable": int((~applicable).sum()),
         "phases": phases,
     }
 
@@ -259,10 +318,8 @@ ATTENTION_COLUMNS = ["task_id", "stage", "title", "status", "percent", "owner", 
 
 def dependency_edges(plan: Plan) -> pd.DataFrame:
     """(task_id, depends_on): one row per dependency of the plan."""
-    edges = pd.DataFrame(
-        {"task_id": list(plan.tasks), "depends_on": [t.depends_on for t in plan.tasks.values()]}
-    ).explode("depends_on")
-    return edges.dropna().reset_index(drop=True)
+    pairs = [(t.id, dep) for t in plan.tasks.values() for dep in t.depends_on]
+    return pd.DataFrame(pairs, columns=["task_id", "depends_on"], dtype="str")
 
 
 def overdue_tasks(table: pd.DataFrame, today: dt.date) -> pd.DataFrame:
@@ -277,12 +334,24 @@ def blocked_tasks(table: pd.DataFrame) -> pd.DataFrame:
     return table.loc[table["status"] == "blocked", [*ATTENTION_COLUMNS, "notes"]].reset_index(drop=True)
 
 
+def waiting_for(plan: Plan, table: pd.DataFrame) -> pd.Series:
+    """Each task in progress with dependencies not finished (done or not applicable): those dependencies, by task id."""
+    edges = plan.derived("dependency_edges", lambda: dependency_edges(plan))
+    index = pd.Index(table["task_id"])
+    status = table["status"]
+    in_progress = np.append((status == "in_progress").to_numpy(dtype=bool), False)  # -1: not in the table
+    finished = np.append(status.isin(FINISHED).to_numpy(dtype=bool), False)
+    waits = in_progress[index.get_indexer(edges["task_id"])] & ~finished[index.get_indexer(edges["depends_on"])]
+    lists: dict[str, list[str]] = {}
+    for task_id, dependency in zip(edges["task_id"][waits].tolist(), edges["depends_on"][waits].tolist(), strict=True):
+        lists.setdefault(task_id, []).append(dependency)
+    ids = pd.Index(list(lists), dtype=table["task_id"].dtype, name="task_id")
+    return pd.Series(list(lists.values()), index=ids, dtype=object, name="waiting_for")
+
+
 def waiting_tasks(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
     """Tasks in progress whose dependencies are not finished (done or not applicable), with those dependencies."""
-    status = table.set_index("task_id")["status"]
-    edges = dependency_edges(plan)
-    edges = edges[(edges["task_id"].map(status) == "in_progress") & ~edges["depends_on"].map(status).isin(FINISHED)]
-    waiting = edges.groupby("task_id", sort=False)["depends_on"].agg(list).rename("waiting_for")
+    waiting = waiting_for(plan, table)
     rows = table.loc[table["task_id"].isin(waiting.index), ATTENTION_COLUMNS]
     return rows.join(waiting, on="task_id").reset_index(drop=True)
 

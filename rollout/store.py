@@ -137,7 +137,11 @@ class ProgressStore(abc.ABC):
     ) -> SaveResult: ...
 
     @abc.abstractmethod
-    def history(self, task_id: str | None = None) -> pd.DataFrame: ...
+    def history(self, task_id: str | None = None, committed: int | None = None) -> pd.DataFrame:
+        """The change log, oldest first; ``committed``: the ``seq`` of a Snapshot the caller holds.
+
+        Without it the last committed save is read again; with it the log matches that snapshot.
+        """
 
     @abc.abstractmethod
     def backups(self) -> list[str]: ...
@@ -300,9 +304,10 @@ class FileStore(ProgressStore):
         frame["orphaned"] = [False] * len(joined) + [True] * len(orphans)
         return Snapshot(frame, seq, self.format(), orphans["task_id"].tolist())
 
-    def history(self, task_id: str | None = None) -> pd.DataFrame:
-        saved = self._read_saved()
-        committed = int(saved["seq"].max()) if len(saved) else 0
+    def history(self, task_id: str | None = None, committed: int | None = None) -> pd.DataFrame:
+        if committed is None:
+            saved = self._read_saved()
+            committed = int(saved["seq"].max()) if len(saved) else 0
         try:
             frame = self._history().read(committed)
         except hist.HistoryError as exc:

@@ -10,9 +10,12 @@ import datetime as dt
 import graphlib
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from rollout.plan import Plan
 from rollout.readiness import DECIMALS, FINISHED, overdue
@@ -34,27 +37,75 @@ def _change_days(history: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(history["at"].str.slice(0, 10), format="%Y-%m-%d")
 
 
-def _state(
-    changes: pd.DataFrame, field: str, values: pd.Series, ends: pd.DatetimeIndex, tasks: pd.Index, initial: float
-) -> pd.DataFrame:
-    """Days x tasks: a field's last value (as a number) at each day's end; ``initial`` before its first change."""
-    rows = changes.assign(value=values)[changes["field"] == field]
-    last = rows.groupby(["end", "task_id"])["value"].last().unstack("task_id")
-    return last.reindex(index=ends, columns=tasks).ffill().fillna(initial)
+class _Changes(NamedTuple):
+    """Status and percent changes of plan tasks, in ``seq`` order, as arrays of one row per change."""
+
+    day: np.ndarray  # datetime64[D]
+    task: np.ndarray  # position in the plan
+    percent: np.ndarray  # True for a percent change, False for a status change
+    value: np.ndarray  # the number (percent, or the status's code); NaN when it is neither
 
 
-def _replayed_changes(plan: Plan, history: pd.DataFrame, last: pd.Timestamp) -> pd.DataFrame:
-    """The status and percent changes of plan tasks made on or before the day ``last``, with their ``day``."""
-    changes = history[history["field"].isin(REPLAYED_FIELDS) & history["task_id"].isin(plan.tasks)]
-    changes = changes.assign(day=_change_days(changes))
-    return changes[changes["day"] <= last]
+def _text(column: pd.Series) -> pa.ChunkedArray:
+    """A column as arrow strings: free for pandas' own (arrow-backed) strings."""
+    return pa.chunked_array(pa.array(column.astype("str")))
 
 
-def _replay(changes: pd.DataFrame, ends: pd.DatetimeIndex, tasks: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
-    changes = changes.assign(end=ends[ends.searchsorted(changes["day"])]).sort_values("seq", kind="stable")
-    percent = _state(changes, "percent", pd.to_numeric(changes["new"], errors="coerce"), ends, tasks, 0.0)
-    status = _state(changes, "status", changes["new"].map(STATUS_CODES), ends, tasks, STATUS_CODES["not_started"])
-    return percent, status
+def _distinct(values: pa.ChunkedArray) -> tuple[pd.Series, np.ndarray]:
+    """The distinct values, and each row's position among them (-1 for a null).
+
+    A lookup array with one more item at its end (for -1) then spreads over the rows what was
+    computed once per distinct value.
+    """
+    encoded = values.combine_chunks().dictionary_encode()
+    distinct = encoded.dictionary.to_pandas(types_mapper=lambda _: pd.StringDtype(na_value=np.nan))
+    return distinct, encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+
+
+def _replayed_changes(plan: Plan, history: pd.DataFrame, last: pd.Timestamp) -> _Changes:
+    """The status and percent changes of plan tasks made on or before the day ``last``.
+
+    Only the rows and columns needed are taken from the log (a million rows of eight text
+    columns), and each distinct task id, day and value is parsed once rather than once per row.
+    """
+    field = _text(history["field"])
+    replayed = pc.is_in(field, pa.array(REPLAYED_FIELDS))
+    ids, codes = _distinct(_text(history["task_id"]).filter(replayed))
+    task = np.append(pd.Index(list(plan.tasks)).get_indexer(ids), -1)[codes]
+    rows = np.flatnonzero(replayed.to_numpy(zero_copy_only=False))[task >= 0]
+    task = task[task >= 0]
+    days, codes = _distinct(pc.utf8_slice_codeunits(_text(history["at"]).take(rows), 0, 10))
+    day = np.append(pd.to_datetime(days, format="%Y-%m-%d").to_numpy("datetime64[D]"), np.datetime64("NaT"))[codes]
+    news, codes = _distinct(_text(history["new"]).take(rows))
+    numbers = np.append(pd.to_numeric(news, errors="coerce").to_numpy(float, na_value=np.nan), np.nan)[codes]
+    statuses = np.append(news.map(STATUS_CODES).to_numpy(float, na_value=np.nan), np.nan)[codes]
+    percent = pc.equal(field.take(rows), "percent").to_numpy(zero_copy_only=False)
+    value = np.where(percent, numbers, statuses)
+    seq = history["seq"].to_numpy()[rows]
+    order = np.flatnonzero(day <= np.datetime64(last, "D"))
+    if np.any(np.diff(seq[order]) < 0):  # a log is appended in seq order: sorting is rarely needed
+        order = order[np.argsort(seq[order], kind="stable")]
+    return _Changes(day[order], task[order], percent[order], value[order])
+
+
+def _state(changes: _Changes, field_is_percent: bool, ends: pd.DatetimeIndex, tasks: int, initial: float) -> np.ndarray:
+    """Days x tasks: a field's last value at each day's end; ``initial`` before its first change.
+
+    A change whose value is not a number (or not a status) leaves the value as it was.
+    """
+    rows = np.flatnonzero((changes.percent == field_is_percent) & ~np.isnan(changes.value))
+    end = ends.to_numpy().astype("datetime64[D]").searchsorted(changes.day[rows])
+    latest = np.full(len(ends) * tasks, -1)
+    np.maximum.at(latest, end * tasks + changes.task[rows], np.arange(len(rows)))  # the last change of each cell
+    state = np.append(changes.value[rows], np.nan)[latest].reshape(len(ends), tasks)
+    for week in range(1, len(ends)):
+        np.copyto(state[week], state[week - 1], where=np.isnan(state[week]))
+    return np.where(np.isnan(state), initial, state)
+
+
+def _replay(changes: _Changes, ends: pd.DatetimeIndex, tasks: int) -> tuple[np.ndarray, np.ndarray]:
+    percent = _state(changes, True, ends, tasks, 0.0)
+    return percent, _state(changes, False, ends, tasks, STATUS_CODES["not_started"])
 
 
 def replay(plan: Plan, history: pd.DataFrame, ends: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -64,7 +115,9 @@ def replay(plan: Plan, history: pd.DataFrame, ends: pd.DatetimeIndex) -> tuple[p
     position in ``values.STATUSES``. A task is not started at 0 % before its first change; its
     state at a day's end is the last change made on or before that day.
     """
-    return _replay(_replayed_changes(plan, history, ends[-1]), ends, pd.Index(list(plan.tasks)))
+    tasks = pd.Index(list(plan.tasks))
+    percent, status = _replay(_replayed_changes(plan, history, ends[-1]), ends, len(tasks))
+    return pd.DataFrame(percent, index=ends, columns=tasks), pd.DataFrame(status, index=ends, columns=tasks)
 
 
 def burnup(plan: Plan, history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
@@ -76,17 +129,15 @@ def burnup(plan: Plan, history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     not applicable leaves both from that week on, and comes back if set applicable again.
     Columns: week_end (Timestamp), done, ceiling.
     """
-    effort = pd.Series({t.id: t.effort_days for t in plan.tasks.values()}, dtype=float)
+    effort = np.array([t.effort_days for t in plan.tasks.values()], dtype=float)
     changes = _replayed_changes(plan, history, pd.Timestamp(today))
-    first = min(plan.start_date, changes["day"].min().date()) if len(changes) else plan.start_date
+    first = min(plan.start_date, changes.day.min().item()) if len(changes.day) else plan.start_date
     ends = week_ends(first, today)
-    percent, status = _replay(changes, ends, effort.index)
+    percent, status = _replay(changes, ends, len(effort))
     applicable = (status != STATUS_CODES["not_applicable"]).astype(float)
-    done = (percent / 100 * applicable).mul(effort).sum(axis=1)
-    ceiling = applicable.mul(effort).sum(axis=1)
-    return pd.DataFrame(
-        {"week_end": ends, "done": done.round(DECIMALS).values, "ceiling": ceiling.round(DECIMALS).values}
-    )
+    done = (percent / 100 * applicable * effort).sum(axis=1)
+    ceiling = (applicable * effort).sum(axis=1)
+    return pd.DataFrame({"week_end": ends, "done": done.round(DECIMALS), "ceiling": ceiling.round(DECIMALS)})
 
 
 @dataclass(frozen=True)
@@ -165,11 +216,14 @@ def forecast(plan: Plan, table: pd.DataFrame, weekly: pd.DataFrame, today: dt.da
     """Likely, earliest and latest end dates from the burn-up's last 8 weeks and the remaining effort.
 
     Likely uses the mean weekly velocity, earliest its 75th and latest its 25th percentile
-    (numpy's linear interpolation). No forecast before 3 of the 8 weeks show progress.
+    (numpy's linear interpolation). No forecast before 3 of the 8 weeks show progress. The mean
+    can fall outside the two percentiles (one slow week pulls it below the 25th), so earliest and
+    latest are clamped to keep earliest <= likely <= latest; a latest of None (never) stays None.
     """
-    applicable = table[table["applicable"]]
-    done = _round_sum(applicable["effort"] * applicable["completion"])
-    ceiling = _round_sum(applicable["effort"])
+    applicable = table["applicable"]  # two columns masked, not the whole table
+    effort = table["effort"][applicable]
+    done = _round_sum(effort * table["completion"][applicable])
+    ceiling = _round_sum(effort)
     speed = velocities(weekly, today)
     likely, earliest, latest, reason = _dates(today, ceiling - done, speed)
     return Forecast(today, plan.target_date, done, ceiling, tuple(speed.tolist()), likely, earliest, latest, reason)
@@ -197,7 +251,11 @@ def _dates(
     if likely is None:
         return None, None, None, f"no forecast yet: at the pace of the last {VELOCITY_WEEKS} weeks the work never ends"
     fast, slow = np.percentile(speed, [75, 25])
-    return likely, _finish(today, remaining, float(fast)), _finish(today, remaining, float(slow)), None
+    earliest, latest = _finish(today, remaining, float(fast)), _finish(today, remaining, float(slow))
+    # the mean can fall outside the quartiles (one slow week pulls it below the 25th percentile)
+    earliest = likely if earliest is None or earliest > likely else earliest
+    latest = None if latest is None else max(latest, likely)
+    return likely, earliest, latest, None
 
 
 def _round_sum(values: pd.Series) -> float:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rollout import readiness, values
@@ -115,34 +116,53 @@ def changes_from_edits(base: pd.DataFrame, edited_rows: dict, ids: list[str]) ->
 
 def owner_summary(table: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """Who owes what: per owner, the unfinished tasks, how many are overdue or blocked, and the next due date."""
-    open_ = table[~table["status"].isin(["done", "not_applicable"])].assign(
-        owner=lambda f: f["owner"].where(f["owner"] != "", "(no owner)"),
-        late=lambda f: overdue(f, today),
-        stuck=lambda f: f["status"] == "blocked",
+    status = table["status"].to_numpy(dtype=object)
+    open_ = ~np.isin(status, readiness.FINISHED)
+    owners = table["owner"].to_numpy(dtype=object)[open_]
+    codes, names = pd.factorize(np.where(owners == "", "(no owner)", owners), sort=True)
+    late = overdue(table[["status", "due"]], today).to_numpy(dtype=bool)[open_]
+    due = pd.to_datetime(table["due"]).to_numpy()[open_]
+    next_due = np.full(len(names), np.datetime64("NaT"), dtype=due.dtype)
+    np.fmin.at(next_due, codes, due)  # fmin: a task without a due date is not the next one
+    summary = pd.DataFrame(
+        {
+            "owner": pd.Series(names, dtype="str"),
+            "open": np.bincount(codes, minlength=len(names)),
+            "overdue": np.bincount(codes, weights=late, minlength=len(names)).astype(np.int64),
+            "blocked": np.bincount(codes, weights=status[open_] == "blocked", minlength=len(names)).astype(np.int64),
+            "next_due": next_due,
+        }
     )
-    summary = open_.groupby("owner").agg(
-        open=("task_id", "size"), overdue=("late", "sum"), blocked=("stuck", "sum"), next_due=("due", "min")
-    )
-    return summary.sort_values(["overdue", "open"], ascending=False).reset_index()
+    return summary.sort_values(["overdue", "open"], ascending=False).reset_index(drop=True)
 
 
 def attention(plan: Plan, table: pd.DataFrame, today: dt.date, limit: int = 10) -> pd.DataFrame:
-    """The tasks that need someone now (overdue, blocked, or in progress on unfinished work), most urgent first."""
-    reasons = pd.concat(
-        [
-            readiness.overdue_tasks(table, today).assign(why=lambda f: f["days_overdue"].map("overdue {} days".format)),
-            readiness.blocked_tasks(table).assign(why="blocked"),
-            readiness.waiting_tasks(plan, table).assign(
-                why=lambda f: f["waiting_for"].map(lambda ids: "waits for " + ", ".join(ids))
-            ),
-        ]
-    )
-    if reasons.empty:
+    """The tasks that need someone now (overdue, blocked, or in progress on unfinished work), most urgent first.
+
+    Most urgent: the earliest due date, then overdue or blocked before waiting, then plan order;
+    tasks without a due date last. Only the ``limit`` kept get their reasons in words.
+    """
+    rows = table[["task_id", "title", "owner", "due", "status"]]
+    late = overdue(rows, today).to_numpy(dtype=bool)
+    blocked = (rows["status"] == "blocked").to_numpy(dtype=bool)
+    waiting = readiness.waiting_for(plan, rows)
+    waits = rows["task_id"].isin(waiting.index).to_numpy(dtype=bool)
+    candidates = np.flatnonzero(late | blocked | waits)
+    if not len(candidates):
         return pd.DataFrame(columns=["task_id", "title", "owner", "due", "why"])
-    merged = reasons.groupby("task_id", sort=False).agg(
-        title=("title", "first"), owner=("owner", "first"), due=("due", "first"), why=("why", "; ".join)
-    )
-    return merged.sort_values("due", na_position="last").head(limit).reset_index()
+    due = rows["due"].to_numpy()[candidates]
+    undated = np.isnat(due)
+    order = np.lexsort((candidates, ~(late | blocked)[candidates], due.astype("int64"), undated))
+    top = candidates[order[:limit]]
+    out = rows.iloc[top][["task_id", "title", "owner", "due"]].reset_index(drop=True)
+    days = (pd.Timestamp(today) - out["due"]).dt.days
+    why = []
+    for i, task_id, late_days in zip(top.tolist(), out["task_id"].tolist(), days.tolist(), strict=True):
+        reasons = [f"overdue {late_days:.0f} days"] if late[i] else []
+        reasons += ["blocked"] if blocked[i] else []
+        reasons += ["waits for " + ", ".join(waiting[task_id])] if waits[i] else []
+        why.append("; ".join(reasons))
+    return out.assign(why=pd.Series(why, dtype="str"))
 
 
 def breakdown(table: pd.DataFrame, task_ids: list[str]) -> tuple[pd.DataFrame, str]:

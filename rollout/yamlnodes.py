@@ -1,15 +1,22 @@
-"""Safe YAML reading that keeps every value's position, for messages as file:line:col."""
+"""Safe YAML reading, two ways with one interface: plain values (fast) or nodes that keep positions.
+
+A checker written against ``Node``'s methods runs on either. ``read_plain`` only accepts what
+reads the same both ways, and raises ``NotPlain`` for anything else, so that the caller can
+check again with positions (``compose_file``) to report where the problem is.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from yaml.constructor import SafeConstructor
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PLAIN_TAGS = ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+_SPECIAL_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,10 @@ class Issue:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" + (f":{self.col}" if self.col else "")
         return f"{where}: {self.message}"
+
+
+class NotPlain(Exception):
+    """A file, or a value in it, needs the positioned reading: it is broken or unusual."""
 
 
 class Node:
@@ -53,7 +64,12 @@ class Node:
         return isinstance(self.node, yaml.MappingNode)
 
     def is_sequence(self) -> bool:
+        """Also whether the value is a list: every safe sequence tag builds one."""
         return isinstance(self.node, yaml.SequenceNode)
+
+    def is_dict(self) -> bool:
+        """Whether the value is a dict, told without building it (``!!set`` builds a set)."""
+        return isinstance(self.node, yaml.MappingNode) and self.node.tag == "tag:yaml.org,2002:map"
 
     def items(self) -> list[tuple[Node, Node]]:
         return [(self._wrap(k), self._wrap(v)) for k, v in self.node.value]
@@ -61,8 +77,85 @@ class Node:
     def elements(self) -> list[Node]:
         return [self._wrap(v) for v in self.node.value]
 
+    def get(self, key: str) -> Node | None:
+        """The value of a key of a mapping (the last one, as in the built dict), else None."""
+        found = [v for k, v in self.node.value if isinstance(k, yaml.ScalarNode) and self._wrap(k).value == key]
+        return self._wrap(found[-1]) if found else None
+
     def _wrap(self, node: yaml.Node) -> Node:
         return Node(node, self.file, self._constructor)
+
+
+class Plain:
+    """A plain value behind ``Node``'s interface; it has no position (line 0)."""
+
+    __slots__ = ("file", "value")
+    line = 0
+    col = None
+
+    def __init__(self, value: Any, file: str):
+        self.value = value
+        self.file = file
+
+    def issue(self, message: str) -> Issue:
+        return Issue(self.file, self.line, message)
+
+    def is_mapping(self) -> bool:
+        return isinstance(self.value, dict)
+
+    def is_sequence(self) -> bool:
+        return isinstance(self.value, list)
+
+    is_dict = is_mapping
+
+    def items(self) -> list[tuple[Plain, Plain]]:
+        file = self.file
+        return [(Plain(k, file), Plain(v, file)) for k, v in self.value.items()]
+
+    def elements(self) -> list[Plain]:
+        file = self.file
+        return [Plain(v, file) for v in self.value]
+
+    def get(self, key: str) -> Plain | None:
+        return Plain(self.value[key], self.file) if key in self.value else None
+
+
+def _not_plain(constructor: SafeConstructor, node: yaml.Node) -> None:
+    raise NotPlain(f"tag {node.tag}")
+
+
+class _PlainLoader(_Loader):
+    """The safe loader limited to the implicit tags, without merge keys or repeated keys.
+
+    Those read differently as plain data (a repeated key keeps only its last value), so a file
+    holding them goes to the positioned reading, which reports them as it always did.
+    """
+
+    yaml_constructors: ClassVar[dict] = {
+        **{f"tag:yaml.org,2002:{t}": SafeConstructor.yaml_constructors[f"tag:yaml.org,2002:{t}"] for t in _PLAIN_TAGS},
+        None: _not_plain,
+    }
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        if any(key.tag in _SPECIAL_KEYS for key, _ in node.value):
+            raise NotPlain("merge key")
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        mapping = super().construct_mapping(node, deep)
+        if len(mapping) != len(node.value):
+            raise NotPlain("repeated key")
+        return mapping
+
+
+def read_plain(path: Path, shown: str) -> Plain:
+    """A file's plain values; NotPlain when it cannot be read, is empty or holds anything unusual."""
+    try:
+        value = yaml.load(path.read_text(encoding="utf-8"), Loader=_PlainLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise NotPlain(str(exc)) from None
+    if value is None:
+        raise NotPlain("empty")
+    return Plain(value, shown)
 
 
 def compose_file(path: Path, shown: str) -> tuple[Node | None, list[Issue]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -109,6 +110,41 @@ def test_only_safe_yaml_is_loaded(tmp_path):
     (folder / "plan.yaml").write_text("organisation: !!python/object/apply:os.system ['echo unsafe']\n")
     _, issues = validate_folder(folder)
     assert [(Path(i.file).name, i.line) for i in issues if "is not allowed" in i.message] == [("plan.yaml", 1)]
+
+
+PLAN_HEADER = "scope: s\nstart_date: 2026-01-01\ntarget_date: 2027-01-01\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # YAML that plain values would read differently is checked on its nodes, as it always was
+        ("organisation: X\norganisation: Y\n" + PLAN_HEADER, "Y"),
+        ("organisation: 3\norganisation: Y\n" + PLAN_HEADER, "plan.yaml:1:15: plan.yaml: organisation must be"),
+        ("base: &b {organisation: X}\n<<: *b\n" + PLAN_HEADER, "plan.yaml:2:1: YAML tag tag:yaml.org,2002:merge"),
+        ("organisation: !!binary aGVsbG8=\n" + PLAN_HEADER, "organisation must be non-empty text, got bytes"),
+    ],
+)
+def test_unusual_yaml_reads_as_the_positioned_checker_reads_it(tmp_path, text, expected):
+    folder = build_plan(tmp_path)
+    (folder / "plan.yaml").write_text(text)
+    plan, issues = validate_folder(folder)
+    if plan is not None:
+        assert (plan.organisation, issues) == (expected, [])
+    else:
+        assert [str(i) for i in issues if expected in str(i)], "\n".join(map(str, issues))
+
+
+@pytest.mark.parametrize("case", ["minimal", "broken"])
+def test_loading_leaves_garbage_collection_as_it_was(tmp_path, case):
+    folder = build_plan(tmp_path, PLANS / "broken" / "cycle" if case == "broken" else None)
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            validate_folder(folder)
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
 
 
 def test_a_missing_folder_is_reported(tmp_path):

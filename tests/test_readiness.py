@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import pickle
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from rollout import readiness
+from rollout import readiness, views
 from rollout.plan import Plan
 from rollout.store import FileStore
 from rollout.timeline import Forecast
@@ -237,6 +238,36 @@ def test_tasks_in_progress_waiting_for_unfinished_dependencies(plan, table):
     started = table.assign(status=table["status"].mask(table["task_id"] == "P2.02", "in_progress"))
     waiting = readiness.waiting_tasks(plan, started)
     assert waiting[["task_id", "waiting_for"]].values.tolist() == [["P2.02", ["P1.01"]]]
+
+
+def test_attention_puts_the_earliest_due_first_then_overdue_or_blocked_then_plan_order(plan, table):
+    status = {"P1.01": "in_progress", "P1.02": "in_progress", "P2.01": "blocked", "P2.02": "in_progress"}
+    status |= {"P3.01": "blocked", "P4.01": "in_progress"}
+    due = {"P1.01": "2026-06-20", "P1.02": "2026-06-20", "P2.02": "2026-07-10", "P3.01": "2026-07-10"}
+    now = table.assign(
+        status=table["task_id"].map(status).fillna("done"),
+        due=pd.to_datetime(table["task_id"].map(due)).astype(table["due"].dtype),
+    )
+    got = views.attention(plan, now, TODAY)
+    assert got[["task_id", "why"]].values.tolist() == [
+        ["P1.01", "overdue 11 days"],
+        ["P1.02", "overdue 11 days; waits for P1.01"],
+        ["P3.01", "blocked"],  # blocked before waiting on the same due date, though later in the plan
+        ["P2.02", "waits for P1.01"],
+        ["P2.01", "blocked"],  # no due date: last
+        ["P4.01", "waits for P3.01, P2.02"],
+    ]
+    assert views.attention(plan, now, TODAY, limit=2)["task_id"].tolist() == ["P1.01", "P1.02"]
+
+
+def test_clause_links_are_kept_per_plan(plan):
+    links = readiness.clause_links(plan, "2011")
+    links.loc[0, "task_id"] = "changed by a caller"
+    fresh = dataclasses.replace(plan)  # a copy starts without the links kept
+    pd.testing.assert_frame_equal(readiness.clause_links(plan, "2011"), readiness.clause_links(fresh, "2011"))
+    smaller = dataclasses.replace(plan, tasks={"P0.01": plan.tasks["P0.01"]})
+    assert set(readiness.clause_links(smaller, "2011")["task_id"]) == {"P0.01"}
+    assert pickle.loads(pickle.dumps(plan)) == plan
 
 
 def test_critical_path_is_the_chain_with_the_most_remaining_effort(plan, table):

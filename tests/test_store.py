@@ -255,6 +255,16 @@ def test_history_rows_above_the_committed_save_are_ignored(tmp_path):
     assert list(s.history()["new"]) == ["Ann"]
 
 
+def test_the_history_of_a_loaded_snapshot_stops_at_its_save(tmp_path, fmt):
+    s = store(tmp_path, fmt)
+    s.save({"P1.001": {"owner": "Ann"}}, None, by="a", source="cli")
+    snapshot = s.load()
+    s.save({"P1.001": {"owner": "Bob"}}, None, by="b", source="cli")
+    assert list(s.history(committed=snapshot.seq)["new"]) == ["Ann"]
+    pd.testing.assert_frame_equal(s.history(committed=s.load().seq), s.history())
+    pd.testing.assert_frame_equal(s.history(committed=0), hist.empty())
+
+
 def test_a_save_never_reads_the_history(tmp_path, fmt, monkeypatch):
     s = store(tmp_path, fmt)
     s.save({"P1.001": {"owner": "Ann"}}, None, by="a", source="cli")

@@ -104,6 +104,28 @@ def test_a_task_set_not_applicable_and_back_leaves_and_rejoins_both_sums(scenari
     assert weekly["ceiling"].tolist() == [20.0, 20.0, 15.0, 20.0, 20.0, 20.0]
 
 
+def test_burnup_replays_in_seq_order_and_keeps_a_value_over_one_it_cannot_read(scenario):
+    plan, _, _ = scenario
+    log = changes(
+        ("2026-06-02", "P2.02", "percent", "0", "40"),
+        ("2026-06-09", "P2.02", "percent", "40", "x"),  # not a number: 40 % stays
+        ("2026-06-16", "P2.02", "status", "in_progress", "paused"),  # not a status: it stays applicable
+    )
+    log.loc[len(log)] = [
+        0,
+        "2026-06-02T13:00:00Z",
+        "Tester",
+        "ui",
+        "P2.02",
+        "percent",
+        "0",
+        "20",
+    ]  # seq 0, last in the file
+    weekly = timeline.burnup(plan, log, TODAY)
+    assert weekly["done"].tolist() == [0.0, 2.0, 2.0, 2.0, 2.0, 2.0]
+    assert weekly["ceiling"].tolist() == [20.0] * 6
+
+
 def test_burnup_without_history_is_flat_at_zero(scenario):
     plan, _, log = scenario
     weekly = timeline.burnup(plan, log.iloc[:0], TODAY)
@@ -140,6 +162,19 @@ def test_forecast_of_the_scenario_has_no_latest_date_when_slow_weeks_made_no_pro
         "remaining_effort": 11.4,
         "weekly_velocity": [0.0, 0.0, 0.0, 0.5, 1.5, 1.0, 0.6, 0.0],
     }
+
+
+def test_forecast_dates_stay_in_order_when_one_slow_week_pulls_the_mean_below_the_quartiles(scenario):
+    plan = one_task_plan(scenario[0])
+    # velocities 5 (seven weeks) and 0: the mean 4.375 is below both quartiles (5)
+    log = steady_history([5, 10, 15, 20, 25, 30, 35, 35])
+    result = timeline.plan_forecast(plan, one_task_table(plan, "in_progress", 35), log, TODAY)
+    # remaining 65: both quartiles -> 91 days (2026-09-30); the mean -> 104 days, so latest is clamped up to likely
+    assert (result.earliest, result.likely, result.latest) == (
+        dt.date(2026, 9, 30),
+        dt.date(2026, 10, 13),
+        dt.date(2026, 10, 13),
+    )
 
 
 def test_no_forecast_before_three_weeks_show_progress(scenario):

@@ -36,7 +36,7 @@ class Overview:
 def compute(plan: Plan, store: FileStore, today: dt.date) -> Overview:
     snapshot = store.load()
     tasks = readiness.task_table(plan, snapshot.progress)
-    weekly = timeline.burnup(plan, store.history(), today)
+    weekly = timeline.burnup(plan, store.history(committed=snapshot.seq), today)
     forecast = timeline.forecast(plan, tasks, weekly, today)
     return Overview(
         tasks=tasks,

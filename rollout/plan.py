@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rollout import cache
 from rollout.yamlnodes import Issue, NotPlain
 
 EDITIONS = ("2011", "2018")
@@ -115,7 +116,19 @@ class Plan:
 
 
 def load_plan(folder: str | Path) -> Plan:
-    """Load and validate the plan in ``folder``; raise PlanError listing every problem."""
+    """Load and validate the plan in ``folder``; raise PlanError listing every problem.
+
+    A valid plan is kept in the disk cache per state of its files, so an unchanged plan is
+    read back instead of parsed and checked again.
+    """
+    folder = Path(folder)
+    key = (str(folder.resolve()), cache.stamp(sorted(folder.glob("*.y*ml"))))
+    plan = cache.cached("plan", key, lambda: _checked(folder))
+    plan.folder = str(folder)
+    return plan
+
+
+def _checked(folder: Path) -> Plan:
     plan, issues = validate_folder(folder)
     if issues or plan is None:
         raise PlanError(issues)

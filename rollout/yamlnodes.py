@@ -120,6 +120,23 @@ class Plain:
         return Plain(self.value[key], self.file) if key in self.value else None
 
 
+def _timestamp_or_text(constructor: SafeConstructor, node: yaml.ScalarNode) -> Any:
+    """A date, or its text when no such day exists (2026-02-30), for the checker to report as a wrong value."""
+    try:
+        return SafeConstructor.construct_yaml_timestamp(constructor, node)
+    except ValueError:
+        return node.value
+
+
+class _Constructor(SafeConstructor):
+    """The safe constructor, with impossible dates read as text."""
+
+    yaml_constructors: ClassVar[dict] = {
+        **SafeConstructor.yaml_constructors,
+        "tag:yaml.org,2002:timestamp": _timestamp_or_text,
+    }
+
+
 def _not_plain(constructor: SafeConstructor, node: yaml.Node) -> None:
     raise NotPlain(f"tag {node.tag}")
 
@@ -132,7 +149,7 @@ class _PlainLoader(_Loader):
     """
 
     yaml_constructors: ClassVar[dict] = {
-        **{f"tag:yaml.org,2002:{t}": SafeConstructor.yaml_constructors[f"tag:yaml.org,2002:{t}"] for t in _PLAIN_TAGS},
+        **{f"tag:yaml.org,2002:{t}": _Constructor.yaml_constructors[f"tag:yaml.org,2002:{t}"] for t in _PLAIN_TAGS},
         None: _not_plain,
     }
 
@@ -184,7 +201,7 @@ def compose_file(path: Path, shown: str) -> tuple[Node | None, list[Issue]]:
         return None, [
             Issue(shown, mark.line + 1, f"YAML tag {unsafe.tag} is not allowed; plain values only", mark.column + 1)
         ]
-    return Node(root, shown, SafeConstructor()), []
+    return Node(root, shown, _Constructor()), []
 
 
 def _unsupported_tag(root: yaml.Node) -> yaml.Node | None:

@@ -82,3 +82,19 @@ def test_the_overview_follows_every_save(private, bundled_plan, demo_data):
     after = overview.load(bundled_plan, store, today)
     assert after.status["done"] == before.status["done"] + 1
     assert after.status == overview.compute(bundled_plan, store, today).status
+
+
+def test_an_unchanged_plan_is_read_back_and_a_changed_one_checked_again(private, minimal_plan, monkeypatch):
+    from rollout import plan as plan_module
+
+    checked = []
+    real = plan_module.validate_folder
+    monkeypatch.setattr(plan_module, "validate_folder", lambda folder: checked.append(1) or real(folder))
+    first = plan_module.load_plan(minimal_plan)
+    again = plan_module.load_plan(minimal_plan)
+    assert len(checked) == 1 and again.tasks == first.tasks
+    text = (minimal_plan / "phase-1.yaml").read_text().replace("effort_days: 4", "effort_days: 0")
+    (minimal_plan / "phase-1.yaml").write_text(text)
+    with pytest.raises(plan_module.PlanError, match="effort_days is 0"):
+        plan_module.load_plan(minimal_plan)
+    assert len(checked) == 2

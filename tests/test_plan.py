@@ -36,6 +36,7 @@ BROKEN = {
     "doubled_stage": ("phase-1-extra.yaml", 1, ["stage 1 is doubled", "phase-1.yaml"]),
     "stage_number_mismatch": ("phase-2.yaml", 1, ["phase is 3", "stage 2"]),
     "correspondence_gap": ("clauses.yaml", 31, ["2011 leaf 8.1 has no entry"]),
+    "impossible_date": ("plan.yaml", 3, ["start_date must be a date YYYY-MM-DD", "'2026-02-30'"]),
     "plan_header": ("plan.yaml", 4, ["target_date must be a date YYYY-MM-DD", "'soon'"]),
 }
 

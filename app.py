@@ -63,7 +63,7 @@ with left:
     chart = ui.computed(
         "overview_chart", lambda: charts.build_clause_figure(figures.clauses[edition], 1, edition), edition
     )
-    st.plotly_chart(chart, key="overview_clauses")
+    ui.chart(chart, key="overview_clauses")
 with right:
     st.markdown("**Who owes what**")
     owners = figures.owners

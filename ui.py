@@ -181,6 +181,11 @@ def overview() -> Overview:
     return computed("overview", lambda: load_overview(plan(), store(), today()))
 
 
+def chart(figure, key: str, **options):
+    """A plotly figure as drawn by rollout.charts: its own theme, not Streamlit's (which redraws it once more)."""
+    return st.plotly_chart(figure, key=key, theme=None, **options)
+
+
 def show_table(frame: pd.DataFrame) -> None:
     """A short list as a plain table, lighter to draw than a data grid: labels and dates as people read them."""
     shown = frame.copy()

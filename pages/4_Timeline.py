@@ -21,9 +21,7 @@ else:
         f"**{ui.date_text(forecast.likely)}** (between {ui.date_text(forecast.earliest)} and "
         f"{ui.date_text(forecast.latest)}): **{verdict}** for the target {ui.date_text(forecast.target)}."
     )
-st.plotly_chart(
-    ui.computed("burnup_chart", lambda: charts.build_burnup_figure(weekly, forecast)), key="timeline_burnup"
-)
+ui.chart(ui.computed("burnup_chart", lambda: charts.build_burnup_figure(weekly, forecast)), key="timeline_burnup")
 
 st.subheader("Schedule")
 stages = {s.number: s.name for s in plan.stages}
@@ -36,7 +34,7 @@ stage = st.segmented_control(
 )  # fmt: skip
 bars = ui.computed("gantt", lambda: timeline.gantt_table(plan, tasks, today))
 shown = ui.paged(bars if stage is None else bars[bars["stage"] == stage], f"gantt_page_{stage}", size=ui.GANTT_ROWS)
-st.plotly_chart(charts.build_gantt_figure(shown, today), key="timeline_gantt")
+ui.chart(charts.build_gantt_figure(shown, today), key="timeline_gantt")
 st.caption("Bars drawn lighter have no start or due date yet: they are placed after their dependencies, by effort.")
 
 st.subheader("Critical path")

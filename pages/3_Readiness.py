@@ -34,36 +34,34 @@ for stage, gate, figure in zip(plan.stages, figures.status["phases"], stages.ite
                 st.warning(f"At risk: {risk['reason']}")
 
 st.subheader("By clause")
-depth = st.segmented_control(
-    "Level", [0, 1, None], format_func={0: "Top level", 1: "Second level", None: "All clauses"}.get,
-    default=1, required=True, key="readiness_depth",
-)  # fmt: skip
-tab_bars, tab_heat, tab_radar, tab_status = st.tabs(["Bars", "Clause by stage", "Radar", "Status by stage"])
-with tab_bars:
-    picked = st.plotly_chart(
-        ui.computed("bars", lambda: charts.build_clause_figure(clauses, depth, edition), edition, depth),
-        key=f"readiness_bars_{edition}_{depth}", on_select="rerun", selection_mode="points",
-    )  # fmt: skip
-with tab_heat:
-    heatmap = ui.computed(
-        "heatmap",
-        lambda: charts.build_heatmap_figure(readiness.clause_stage_readiness(plan, tasks, edition), depth, edition),
-        edition, depth,
-    )  # fmt: skip
-    st.plotly_chart(heatmap, key="readiness_heatmap")
-with tab_radar:
-    st.plotly_chart(
-        ui.computed("radar", lambda: charts.build_radar_figure(clauses, edition), edition), key="readiness_radar"
+VIEWS = {"bars": "Bars", "heatmap": "Clause by stage", "radar": "Radar", "status": "Status by stage"}
+with st.container(horizontal=True):
+    view = st.segmented_control(
+        "Chart", list(VIEWS), format_func=VIEWS.get, default="bars", required=True, key="readiness_view"
     )
-with tab_status:
-    counts = ui.computed("status_chart", lambda: charts.build_status_figure(readiness.status_counts(plan, tasks)))
-    st.plotly_chart(counts, key="readiness_status")
+    depth = st.segmented_control(
+        "Level", [0, 1, None], format_func={0: "Top level", 1: "Second level", None: "All clauses"}.get,
+        default=1, required=True, key="readiness_depth", disabled=view in ("radar", "status"),
+    )  # fmt: skip
+# one chart at a time: each one drawn costs the page its load time
+figure = {
+    "bars": lambda: charts.build_clause_figure(clauses, depth, edition),
+    "heatmap": lambda: charts.build_heatmap_figure(
+        readiness.clause_stage_readiness(plan, tasks, edition), depth, edition
+    ),
+    "radar": lambda: charts.build_radar_figure(clauses, edition),
+    "status": lambda: charts.build_status_figure(readiness.status_counts(plan, tasks)),
+}[view]
+picked = ui.chart(
+    ui.computed("readiness_chart", figure, view, edition, depth),
+    key=f"readiness_{view}_{edition}_{depth}", on_select="rerun", selection_mode="points",
+)  # fmt: skip
 
 st.subheader("The tasks behind a figure")
 options = {"overall": ("Overall readiness", figures.overall["task_ids"])}
 options |= {f"stage {r.id}": (f"Stage: {r.title}", r.task_ids) for r in stages.itertuples()}
 options |= {f"clause {r.id}": (f"Clause {r.id} {r.title}", r.task_ids) for r in clauses.itertuples()}
-points = picked.selection.points if picked else []
+points = picked.selection.points if view == "bars" else []
 if points:
     st.session_state["readiness_figure"] = f"clause {points[0]['customdata']}"
 choice = st.selectbox("Figure", list(options), format_func=lambda k: options[k][0], key="readiness_figure")

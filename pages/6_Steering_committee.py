@@ -103,7 +103,7 @@ else:
         f"{ui.date_text(outlook.latest) if outlook.latest else 'an open end, as the slowest weeks made no progress'}): **{'on track' if outlook.on_track else 'after'}** "
         f"{'for ' if outlook.on_track else ''}the certification target {ui.date_text(outlook.target)}."
     )
-st.plotly_chart(figures["burnup"], key="committee_burnup")
+ui.chart(figures["burnup"], key="committee_burnup")
 
 st.subheader(f"Decisions needed ({len(pack.decisions)})")
 if pack.decisions.empty:
@@ -134,7 +134,6 @@ for column, gate in zip(st.columns(len(pack.gates)), pack.gates, strict=True):
         st.badge(gate["gate"], color=ui.GATE_COLOURS[gate["gate"]], icon=ui.GATE_ICONS[gate["gate"]])
         st.caption(f"{readiness.percent_text(gate['readiness'])} ready · {gate['done']} of {gate['tasks']} done")
         st.caption(sentence(gate["why"]))
-st.plotly_chart(figures["status"], key="committee_status")
 
 st.subheader(f"What changed since {since:%d %B %Y}")
 counts = st.columns(3)
@@ -195,6 +194,8 @@ path_tab.caption(
 path_tab.dataframe(path.assign(status=path["status"].map(values.STATUS_LABELS)), hide_index=True, column_config=COLUMNS)
 
 st.subheader("Readiness by clause")
-bars, radar = st.tabs(["Second-level clauses", "Main clauses"])
-bars.plotly_chart(figures["clauses"], key="committee_clauses")
-radar.plotly_chart(figures["radar"], key="committee_radar")
+VIEWS = {"clauses": "Second-level clauses", "radar": "Main clauses", "status": "Tasks by status in each stage"}
+view = st.segmented_control(
+    "Chart", list(VIEWS), format_func=VIEWS.get, default="clauses", required=True, key="committee_view"
+)
+ui.chart(figures[view], key=f"committee_{view}")  # one at a time: each chart drawn slows the page

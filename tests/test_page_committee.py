@@ -27,7 +27,10 @@ def test_the_page_shows_every_section_of_the_pack(demo_env):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Overall readiness"] == "50 %" and metrics["Stage gates met"] == "0 of 5"
     assert metrics["Blocked tasks"] == "3" and metrics["Overdue tasks"] == "9" and metrics["Completed"] == "6"
-    assert len(at.get("plotly_chart")) == 4
+    assert [c.key for c in at.get("plotly_chart")] == ["committee_burnup", "committee_clauses"]
+    for view in ("radar", "status"):
+        at.segmented_control(key="committee_view").set_value(view).run()
+        assert [c.key for c in at.get("plotly_chart")][-1] == f"committee_{view}"
     decisions = at.table[0].value
     assert decisions.columns.tolist() == ["Decision", "About", "Why", "Owner"] and len(decisions) == 5
     assert any(s.label == "Steering committee" for s in at.sidebar.get("page_link"))

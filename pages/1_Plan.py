@@ -18,7 +18,10 @@ with st.expander("Scope of the service management system (fixed for the whole pl
     st.write(plan.scope)
 
 st.subheader("Stages")
-for tab, stage in zip(st.tabs([s.name for s in plan.stages]), plan.stages, strict=True):
+stage_tabs = st.tabs([s.name for s in plan.stages], key="plan_stage_tab", on_change="rerun")
+for tab, stage in zip(stage_tabs, plan.stages, strict=True):
+    if not tab.open:  # only the open stage is drawn, which keeps the page light
+        continue
     rows = tasks[tasks["stage"] == stage.number]
     objective, gate = tab.columns(2)
     objective.markdown(f"**Objective**  \n{stage.objective}")

@@ -21,7 +21,13 @@ st.subheader("Stage gates")
 focus = st.query_params.get("stage")
 for stage, gate, figure in zip(plan.stages, figures.status["phases"], stages.itertuples(), strict=True):
     label = f"{stage.name} · {readiness.percent_text(figure.readiness)} · gate {gate['gate']}"
-    with st.expander(label, expanded=focus == str(stage.number), icon=ui.GATE_ICONS[gate["gate"]]):
+    detail = st.expander(
+        label, expanded=focus == str(stage.number), icon=ui.GATE_ICONS[gate["gate"]],
+        key=f"gate_{stage.number}", on_change="rerun",
+    )  # fmt: skip
+    if not detail.open:  # filled only when opened: five hidden data grids would slow the page
+        continue
+    with detail:
         st.markdown("Exit criteria:\n" + "\n".join(f"- {g}" for g in stage.gate))
         if gate["gate_met"]:
             st.success("Every mandatory task is done with evidence, or not applicable with a note.")

@@ -15,9 +15,23 @@ def plotly(at, index: int = 0) -> dict:
     return json.loads(at.get("plotly_chart")[index].proto.spec)
 
 
-def test_plan_page_lists_stages_and_filters_tasks_by_clause_of_either_edition(demo_env):
+def test_plan_page_lists_the_stages(demo_env):
     at = app("pages/1_Plan.py")
     assert len(at.tabs) == 5 and any("109 of 109 tasks" in c.value for c in at.main.caption)
+
+
+def test_plan_page_draws_the_stage_whose_tab_is_open(demo_env, bundled_plan):
+    at = app("pages/1_Plan.py")
+    objectives = [m.value for m in at.markdown if m.value.startswith("**Objective**")]
+    assert objectives == [f"**Objective**  \n{bundled_plan.stages[0].objective}"]
+    at.session_state["plan_stage_tab"] = bundled_plan.stages[2].name
+    at.run()
+    objectives = [m.value for m in at.markdown if m.value.startswith("**Objective**")]
+    assert objectives == [f"**Objective**  \n{bundled_plan.stages[2].objective}"]
+
+
+def test_plan_page_filters_tasks_by_clause_of_either_edition(demo_env):
+    at = app("pages/1_Plan.py")
     at.selectbox(key="plan_clause_2011").set_value("8.1").run()
     shown = at.dataframe[0].value
     assert set(shown["task_id"]) and all("8.1" in c for c in shown["clauses"])
@@ -70,9 +84,13 @@ def test_a_gate_link_opens_that_stage(demo_env):
     at.switch_page("pages/3_Readiness.py").run()
     expanded = [e for e in at.expander if e.proto.expanded]
     assert [e.label.split(" ·")[0] for e in expanded] == ["Phase 2: Extend and integrate"]
+    assert len([m for m in at.markdown if "keep the gate shut" in m.value]) == 1, "a closed gate is filled when opened"
+    at.session_state["gate_1"] = True
+    at.run()
+    assert len([m for m in at.markdown if "keep the gate shut" in m.value]) == 2
 
 
-def test_timeline_page_shows_the_forecast_burnup_and_a_stage_gantt(demo_env, capsys):
+def test_timeline_page_shows_the_forecast_burnup_gantt_and_critical_path(demo_env, capsys):
     at = app("pages/4_Timeline.py")
     assert main(["forecast", "--json"]) == 0
     forecast = json.loads(capsys.readouterr().out)
@@ -81,9 +99,16 @@ def test_timeline_page_shows_the_forecast_burnup_and_a_stage_gantt(demo_env, cap
     likely = dt.date.fromisoformat(forecast["likely"])
     assert any(f"**{likely:%d %b %Y}**" in m.value for m in at.markdown)
     names = [t.get("name") for t in plotly(at, 0)["data"]]
-    assert "Done" in names
-    gantt = plotly(at, 1)
+    assert "Done" in names and [c.key for c in at.get("plotly_chart")] == ["timeline_burnup"]
+    at.session_state["timeline_view"] = "Schedule"
+    at.run()
+    assert [c.key for c in at.get("plotly_chart")] == ["timeline_gantt"]
+    gantt = plotly(at, 0)
     assert gantt["data"] and all(len(t.get("y", [])) <= 40 for t in gantt["data"])
+    path_tab = next(t.label for t in at.tabs if t.label.startswith("Critical path"))
+    at.session_state["timeline_view"] = path_tab
+    at.run()
+    assert not at.get("plotly_chart") and at.dataframe[0].value["task_id"].tolist()
 
 
 def test_a_rerun_that_changes_nothing_rereads_and_recomputes_nothing(demo_env, monkeypatch):

@@ -45,7 +45,7 @@ def test_the_sidebar_navigation_reaches_every_page(app_server, page):
         assert page.locator(ERRORS).count() == 0
 
 
-@pytest.mark.parametrize("path, charts", [("", 1), ("Readiness", 1), ("Timeline", 2)])
+@pytest.mark.parametrize("path, charts", [("", 1), ("Readiness", 1), ("Timeline", 1), ("Steering_committee", 1)])
 def test_the_charts_are_visible(app_server, page, path, charts):
     url, _ = app_server
     page.goto(f"{url}/{path}")

@@ -51,30 +51,27 @@ for column, (label, value, delta, help_text, page, link, query) in zip(
 st.subheader("Stage gates")
 for column, stage, phase in zip(st.columns(len(plan.stages)), plan.stages, summary["phases"], strict=True):
     with column.container(border=True, height="stretch"):
-        st.markdown(f"**{stage.name}**")
-        st.badge(phase["gate"], color=ui.GATE_COLOURS[phase["gate"]])
-        st.caption(f"{readiness.percent_text(phase['readiness'])} ready · {phase['done']} of {phase['tasks']} done")
-        if phase["gate_missing"]:
-            st.caption(f"{len(phase['gate_missing'])} mandatory task(s) open: {ui.ids_text(phase['gate_missing'])}")
+        st.markdown(f"**{stage.name}**  \n{ui.badge(phase['gate'])}")
+        missing = phase["gate_missing"]
+        st.caption(
+            f"{readiness.percent_text(phase['readiness'])} ready · {phase['done']} of {phase['tasks']} done"
+            + (f"  \n{len(missing)} mandatory task(s) open: {ui.ids_text(missing)}" if missing else "")
+        )
         st.page_link("pages/3_Readiness.py", label="Gate detail", query_params={"stage": str(stage.number)})
 
-left, right = st.columns([3, 2])
-with left:
-    chart = ui.computed(
-        "overview_chart", lambda: charts.build_clause_figure(figures.clauses[edition], 1, edition), edition
-    )
-    ui.chart(chart, key="overview_clauses")
-with right:
-    st.markdown("**Who owes what**")
-    owners = figures.owners
-    st.caption(
-        "Unfinished tasks per owner"
-        + (f"; the {ui.TOP_ROWS} with most overdue of {len(owners)} owners." if len(owners) > ui.TOP_ROWS else ".")
-    )
-    ui.show_table(owners.head(ui.TOP_ROWS))
+chart = ui.computed("overview_chart", lambda: charts.build_clause_figure(figures.clauses[edition], 1, edition), edition)
+ui.chart(chart, key="overview_clauses")
 
 st.subheader("Needs attention")
 if figures.attention.empty:
     st.caption("Nothing is overdue, blocked or waiting on unfinished dependencies.")
 else:
     ui.show_table(figures.attention)
+
+st.subheader("Who owes what")
+owners = figures.owners
+st.caption(
+    "Unfinished tasks per owner"
+    + (f"; the {ui.TOP_ROWS} with most overdue of {len(owners)} owners." if len(owners) > ui.TOP_ROWS else ".")
+)
+ui.show_table(owners.head(ui.TOP_ROWS))

@@ -8,6 +8,8 @@ every page. Cached values are shared: pages treat them as read-only.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -186,14 +188,41 @@ def chart(figure, key: str, **options):
     return st.plotly_chart(figure, key=key, theme=None, **options)
 
 
-def show_table(frame: pd.DataFrame) -> None:
-    """A short list as a plain table, lighter to draw than a data grid: labels and dates as people read them."""
-    shown = frame.copy()
-    for name in shown.columns:
-        if pd.api.types.is_datetime64_any_dtype(shown[name]):
-            shown[name] = shown[name].dt.strftime("%Y-%m-%d").fillna("")
-    labels = {name: COLUMNS[name]["label"] for name in shown.columns if name in COLUMNS}
-    st.table(shown.rename(columns=labels), hide_index=True)
+def badge(gate: str) -> str:
+    """A gate's state as a coloured Markdown badge, drawn inside the text around it (one element, not two)."""
+    return f":{GATE_COLOURS[gate]}-badge[{GATE_ICONS[gate]} {gate}]"
+
+
+def plain(text: str) -> str:
+    """Text as typed, inside Markdown: every ASCII punctuation mark escaped (notes may hold * _ [ < : |)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(text.split()))
+
+
+def cell(value: Any) -> str:
+    """A value as a table cell shows it: dates as ISO days, blanks empty, numbers short, text as typed."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return plain(str(value))
+
+
+def show_table(
+    frame: pd.DataFrame, columns: list[str] | None = None, config: dict = COLUMNS, markdown: tuple[str, ...] = ()
+) -> None:
+    """A short list as one Markdown table: far lighter to draw than a data grid, or than st.table, which
+    draws every cell as an element of its own. Columns named in ``markdown`` hold Markdown of ours (badges)."""
+    columns = columns or list(frame.columns)
+    labels = [config[c]["label"] if c in config else c for c in columns]
+    kept = [c in markdown for c in columns]
+    lines = ["| " + " | ".join(plain(label) for label in labels) + " |", "|" + " --- |" * len(columns)]
+    lines += [
+        "| " + " | ".join(v if raw else cell(v) for v, raw in zip(row, kept, strict=True)) + " |"
+        for row in frame[columns].itertuples(index=False)
+    ]
+    st.markdown("\n".join(lines))
 
 
 def has_progress() -> bool:

@@ -1,7 +1,6 @@
 """Steering committee: where the rollout stands, what changed since the last meeting, what needs a decision."""
 
-import re
-
+import pandas as pd
 import streamlit as st
 
 import ui
@@ -26,6 +25,9 @@ COLUMNS = {
     "clause": st.column_config.TextColumn("Clause", width="large"),
     "now": st.column_config.TextColumn("Now"),
     "change": st.column_config.TextColumn("Change"),
+    "gate": st.column_config.TextColumn("Gate"),
+    "ready": st.column_config.TextColumn("Ready"),
+    "done": st.column_config.TextColumn("Tasks done"),
 }
 
 
@@ -33,9 +35,18 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def plain(text: str) -> str:
-    """Text as typed, in a Markdown cell: every ASCII punctuation mark escaped (notes may hold * _ [ < :)."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+def listing(frame: pd.DataFrame, columns: list[str], key: str) -> None:
+    """A list for the meeting: its first rows as a light table, all of a longer one in a grid drawn when opened."""
+    if frame.empty:
+        st.caption("None.")
+        return
+    ui.show_table(frame.head(report.LIST_LIMIT), columns, COLUMNS)
+    if len(frame) > report.LIST_LIMIT:
+        every = st.expander(f"All {len(frame)}", key=key, on_change="rerun")
+        if every.open:
+            every.dataframe(
+                ui.paged(frame, f"{key}_page"), hide_index=True, column_config=COLUMNS, column_order=columns
+            )  # fmt: skip
 
 
 st.title("Steering committee")
@@ -44,38 +55,42 @@ st.caption(
     f"clauses of {ui.EDITIONS[edition]}"
 )
 
-with st.container(border=True):
-    meeting, build = st.columns([1, 2], gap="large")
-    since = meeting.date_input(
-        "Last meeting", value=committee.default_since(today), max_value=today, format="YYYY-MM-DD",
-        key="committee_since", help="What changed is counted from the start of this day to today.",
-    )  # fmt: skip
+meeting = st.container(horizontal=True, vertical_alignment="bottom", gap="large")
+since = meeting.date_input(
+    "Last meeting", value=committee.default_since(today), max_value=today, format="YYYY-MM-DD", width=220,
+    key="committee_since", help="What changed is counted from the start of this day to today.",
+)  # fmt: skip
 pack = ui.computed(
     "committee", lambda: committee.build_pack(plan, state.tasks, ui.history(), today, since, edition), since, edition
 )
 figures = ui.computed("committee_figures", lambda: report.pack_figures(pack), since, edition)
 
-with build:
-    fmt = st.segmented_control(
-        "The pack for the meeting's papers", list(FORMATS), format_func=FORMATS.get, default="pdf",
-        required=True, key="committee_format", help="Everything on this page, as of today, with the changes since the last meeting.",
-    )  # fmt: skip
-    wanted = (state.key, since, edition, fmt)
-    if st.button("Build the pack", icon=":material/description:"):
-        with st.status(f"Building the {fmt.upper()} pack...", expanded=True) as progress:
-            try:
-                st.session_state["committee_pack"] = (wanted, report.render(pack, fmt, step=progress.write))
-                progress.update(label="The pack is ready to download", state="complete", expanded=False)
-            except report.ReportError as exc:
-                progress.update(label="The pack could not be built", state="error")
-                st.error(str(exc))
-    built = st.session_state.get("committee_pack")
-    if built and built[0] == wanted:
-        name = report.file_name(pack, fmt)
-        st.download_button(
-            f"Download {name}", built[1], file_name=name, mime=MIME[fmt], type="primary",
-            icon=":material/download:", on_click="ignore",
+# drawn when opened: the page comes up faster, and the meeting sees the figures first
+packing = meeting.popover(
+    "The pack for the meeting's papers", icon=":material/description:", key="committee_packing", on_change="rerun"
+)
+if packing.open:
+    with packing:
+        fmt = st.segmented_control(
+            "Format", list(FORMATS), format_func=FORMATS.get, default="pdf",
+            required=True, key="committee_format", help="Everything on this page, as of today, with the changes since the last meeting.",
         )  # fmt: skip
+        wanted = (state.key, since, edition, fmt)
+        if st.button("Build the pack", icon=":material/description:"):
+            with st.status(f"Building the {fmt.upper()} pack...", expanded=True) as progress:
+                try:
+                    st.session_state["committee_pack"] = (wanted, report.render(pack, fmt, step=progress.write))
+                    progress.update(label="The pack is ready to download", state="complete", expanded=False)
+                except report.ReportError as exc:
+                    progress.update(label="The pack could not be built", state="error")
+                    st.error(str(exc))
+        built = st.session_state.get("committee_pack")
+        if built and built[0] == wanted:
+            name = report.file_name(pack, fmt)
+            st.download_button(
+                f"Download {name}", built[1], file_name=name, mime=MIME[fmt], type="primary",
+                icon=":material/download:", on_click="ignore",
+            )  # fmt: skip
 
 st.subheader("Where the rollout stands")
 summary, outlook, changes = pack.summary, pack.forecast, pack.changes
@@ -103,99 +118,91 @@ else:
         f"{ui.date_text(outlook.latest) if outlook.latest else 'an open end, as the slowest weeks made no progress'}): **{'on track' if outlook.on_track else 'after'}** "
         f"{'for ' if outlook.on_track else ''}the certification target {ui.date_text(outlook.target)}."
     )
-ui.chart(figures["burnup"], key="committee_burnup")
+VIEWS = {"burnup": "Burn-up and forecast", "clauses": "Readiness by clause", "radar": "Main clauses",
+         "status": "Tasks by status in each stage"}  # fmt: skip
+view = st.segmented_control(
+    "Chart", list(VIEWS), format_func=VIEWS.get, default="burnup", required=True, key="committee_view"
+)
+ui.chart(figures[view], key=f"committee_{view}")  # one at a time: each chart drawn slows the page
 
 st.subheader(f"Decisions needed ({len(pack.decisions)})")
 if pack.decisions.empty:
     st.success("Nothing to decide: no gate is met or at risk, and no mandatory task is blocked.")
 else:
-    listed = pack.decisions.head(report.LIST_LIMIT)
-    st.table(
-        {
-            "Decision": listed["decision"].tolist(),
-            "About": listed["about"].map(plain).tolist(),
-            "Why": listed["why"].map(plain).tolist(),
-            "Owner": listed["owner"].map(plain).tolist(),
-        },
-        border="horizontal",
-    )
-    if len(pack.decisions) > report.LIST_LIMIT:
-        with st.expander(f"All {len(pack.decisions)} decisions"):
-            st.dataframe(pack.decisions, hide_index=True, column_config=COLUMNS)
+    listing(pack.decisions, ["decision", "about", "why", "owner"], "committee_decisions")
 
 st.subheader("Stage gates")
 st.caption(
     "A gate is met when every mandatory task of the stage is done with evidence, or not applicable with a note; "
     "at risk when a mandatory task is overdue or blocked, or the forecast is after the target."
 )
-for column, gate in zip(st.columns(len(pack.gates)), pack.gates, strict=True):
-    with column.container(border=True, height="stretch"):
-        st.markdown(f"**{gate['name']}**")
-        st.badge(gate["gate"], color=ui.GATE_COLOURS[gate["gate"]], icon=ui.GATE_ICONS[gate["gate"]])
-        st.caption(f"{readiness.percent_text(gate['readiness'])} ready · {gate['done']} of {gate['tasks']} done")
-        st.caption(sentence(gate["why"]))
+gates = pd.DataFrame(
+    {
+        "stage": [g["name"] for g in pack.gates],
+        "gate": [ui.badge(g["gate"]) for g in pack.gates],
+        "ready": [readiness.percent_text(g["readiness"]) for g in pack.gates],
+        "done": [f"{g['done']} of {g['tasks']}" for g in pack.gates],
+        "why": [sentence(g["why"]) for g in pack.gates],
+    }
+)
+ui.show_table(gates, config=COLUMNS, markdown=("gate",))
 
 st.subheader(f"What changed since {since:%d %B %Y}")
-counts = st.columns(3)
-counts[0].metric("Completed", len(changes.completed), border=True)
-counts[1].metric("Started", len(changes.started), border=True)
-counts[2].metric(
-    "Slipped", len(changes.slipped), help="The due date moved later, or the task became overdue.", border=True
+# tabs filled only while open, lists as plain tables: every grid or element drawn slows the page
+done_tab, started_tab, slipped_tab, clause_tab = st.tabs(
+    [
+        f"Completed ({len(changes.completed)})",
+        f"Started ({len(changes.started)})",
+        f"Slipped ({len(changes.slipped)})",
+        "Readiness by clause",
+    ],
+    key="committee_changes",
+    on_change="rerun",
 )
-done_tab, started_tab, slipped_tab, clause_tab = st.tabs(["Completed", "Started", "Slipped", "Readiness by clause"])
-with done_tab:
-    st.dataframe(
-        ui.paged(changes.completed, "committee_completed"), hide_index=True, column_config=COLUMNS,
-        column_order=["task_id", "title", "owner", "evidence"],
-    )  # fmt: skip
-with started_tab:
-    started = ui.paged(changes.started, "committee_started")
-    st.dataframe(
-        started.assign(status=started["status"].map(values.STATUS_LABELS)), hide_index=True,
-        column_config=COLUMNS, column_order=["task_id", "title", "owner", "status", "percent"],
-    )  # fmt: skip
-with slipped_tab:
-    st.dataframe(
-        ui.paged(changes.slipped, "committee_slipped"), hide_index=True, column_config=COLUMNS,
-        column_order=["task_id", "title", "due_then", "due_now", "reason"],
-    )  # fmt: skip
-shown = changes.clauses[changes.clauses["depth"] <= report.CLAUSE_DEPTH]
-clause_tab.dataframe(
-    {
-        "clause": [f"{INDENT * r.depth}{r.id} {r.title}" for r in shown.itertuples()],
-        f"{since:%d %b %Y}": [readiness.percent_text(r.then) for r in shown.itertuples()],
-        "now": [readiness.percent_text(r.now) for r in shown.itertuples()],
-        "change": [committee.change_text(r.then, r.now) for r in shown.itertuples()],
-    },
-    hide_index=True,
-    column_config=COLUMNS,
-)
+labelled = {name: frame.assign(status=frame["status"].map(values.STATUS_LABELS)) if "status" in frame else frame
+            for name, frame in (("started", changes.started), ("overdue", pack.overdue), ("path", pack.critical_path))}  # fmt: skip
+if done_tab.open:
+    with done_tab:
+        listing(changes.completed, ["task_id", "title", "owner", "evidence"], "committee_completed")
+if started_tab.open:
+    with started_tab:
+        listing(labelled["started"], ["task_id", "title", "owner", "status", "percent"], "committee_started")
+if slipped_tab.open:
+    with slipped_tab:
+        st.caption("A task slipped when its due date moved later, or when it became overdue.")
+        listing(changes.slipped, ["task_id", "title", "due_then", "due_now", "reason"], "committee_slipped")
+if clause_tab.open:
+    shown = changes.clauses[changes.clauses["depth"] <= report.CLAUSE_DEPTH]
+    clause_tab.dataframe(
+        {
+            "clause": [f"{INDENT * r.depth}{r.id} {r.title}" for r in shown.itertuples()],
+            f"{since:%d %b %Y}": [readiness.percent_text(r.then) for r in shown.itertuples()],
+            "now": [readiness.percent_text(r.now) for r in shown.itertuples()],
+            "change": [committee.change_text(r.then, r.now) for r in shown.itertuples()],
+        },
+        hide_index=True,
+        column_config=COLUMNS,
+    )
 
 st.subheader("Top risks")
 path = pack.critical_path
 blocked_tab, overdue_tab, path_tab = st.tabs(
-    [f"Blocked ({len(pack.blocked)})", f"Overdue ({len(pack.overdue)})", f"Critical path ({len(path)})"]
+    [f"Blocked ({len(pack.blocked)})", f"Overdue ({len(pack.overdue)})", f"Critical path ({len(path)})"],
+    key="committee_risks",
+    on_change="rerun",
 )
-with blocked_tab:
-    st.dataframe(
-        ui.paged(pack.blocked, "committee_blocked"), hide_index=True, column_config=COLUMNS,
-        column_order=["task_id", "title", "owner", "due", "notes"],
-    )  # fmt: skip
-with overdue_tab:
-    overdue = ui.paged(pack.overdue, "committee_overdue")
-    st.dataframe(
-        overdue.assign(status=overdue["status"].map(values.STATUS_LABELS)), hide_index=True,
-        column_config=COLUMNS, column_order=["task_id", "title", "owner", "status", "due", "days_overdue"],
-    )  # fmt: skip
-path_tab.caption(
-    f"The chain of unfinished tasks, each waiting for the one before, with the most remaining effort: "
-    f"{path['remaining'].sum():g} effort-days. A delay on any of them delays the finish."
-)
-path_tab.dataframe(path.assign(status=path["status"].map(values.STATUS_LABELS)), hide_index=True, column_config=COLUMNS)
-
-st.subheader("Readiness by clause")
-VIEWS = {"clauses": "Second-level clauses", "radar": "Main clauses", "status": "Tasks by status in each stage"}
-view = st.segmented_control(
-    "Chart", list(VIEWS), format_func=VIEWS.get, default="clauses", required=True, key="committee_view"
-)
-ui.chart(figures[view], key=f"committee_{view}")  # one at a time: each chart drawn slows the page
+if blocked_tab.open:
+    with blocked_tab:
+        listing(pack.blocked, ["task_id", "title", "owner", "due", "notes"], "committee_blocked")
+if overdue_tab.open:
+    with overdue_tab:
+        listing(
+            labelled["overdue"], ["task_id", "title", "owner", "status", "due", "days_overdue"], "committee_overdue"
+        )
+if path_tab.open:
+    with path_tab:
+        st.caption(
+            f"The chain of unfinished tasks, each waiting for the one before, with the most remaining effort: "
+            f"{path['remaining'].sum():g} effort-days. A delay on any of them delays the finish."
+        )
+        listing(labelled["path"], ["task_id", "title", "status", "remaining"], "committee_path")

@@ -62,3 +62,17 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
         code = exc.code
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def tables(at) -> list:
+    """The Markdown tables a page drew (ui.show_table), as frames of the text a reader sees."""
+    import re
+
+    import pandas as pd
+
+    found = []
+    for block in (m.value for m in at.markdown if m.value.startswith("| ")):
+        rows = [[re.sub(r"\\(.)", r"\1", c).strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+                for line in block.splitlines()]  # fmt: skip
+        found.append(pd.DataFrame(rows[2:], columns=rows[0]))
+    return found

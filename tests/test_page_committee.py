@@ -4,34 +4,40 @@ from __future__ import annotations
 
 import datetime as dt
 
-from support import app
+from support import app, tables
 
-from rollout import committee, readiness
+from rollout import committee, readiness, report
 from rollout.store import FileStore
 
 PAGE = "pages/6_Steering_committee.py"
 SECTIONS = ["Where the rollout stands", "Decisions needed (5)", "Stage gates", "What changed since 29 October 2026",
-            "Top risks", "Readiness by clause"]  # fmt: skip
+            "Top risks"]  # fmt: skip
 
 
 def build(at, fmt: str):
+    at.session_state["committee_packing"] = True  # the pack's popover, opened
+    at.run()
     at.segmented_control(key="committee_format").set_value(fmt).run()
     next(b for b in at.button if b.label == "Build the pack").click().run()
     assert not at.exception, [e.value for e in at.exception]
     return at.get("download_button")
 
 
-def test_the_page_shows_every_section_of_the_pack(demo_env):
+def test_the_page_shows_every_section_of_the_pack(demo_env, bundled_plan):
     at = app(PAGE)
     assert [s.value for s in at.subheader] == SECTIONS
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Overall readiness"] == "50 %" and metrics["Stage gates met"] == "0 of 5"
-    assert metrics["Blocked tasks"] == "3" and metrics["Overdue tasks"] == "9" and metrics["Completed"] == "6"
-    assert [c.key for c in at.get("plotly_chart")] == ["committee_burnup", "committee_clauses"]
-    for view in ("radar", "status"):
+    assert metrics["Blocked tasks"] == "3" and metrics["Overdue tasks"] == "9"
+    gates = tables(at)[1]
+    assert gates["Stage"].tolist() == [s.name for s in bundled_plan.stages]
+    assert gates["Gate"].str.contains("-badge[", regex=False).all() and gates["Ready"].iloc[0] == "100 %"
+    assert [t.label for t in at.tabs][:3] == ["Completed (6)", "Started (12)", "Slipped (9)"]
+    assert [c.key for c in at.get("plotly_chart")] == ["committee_burnup"]
+    for view in ("clauses", "radar", "status"):
         at.segmented_control(key="committee_view").set_value(view).run()
-        assert [c.key for c in at.get("plotly_chart")][-1] == f"committee_{view}"
-    decisions = at.table[0].value
+        assert [c.key for c in at.get("plotly_chart")] == [f"committee_{view}"]
+    decisions = tables(at)[0]
     assert decisions.columns.tolist() == ["Decision", "About", "Why", "Owner"] and len(decisions) == 5
     assert any(s.label == "Steering committee" for s in at.sidebar.get("page_link"))
     assert not at.get("download_button"), "the pack is built on request"
@@ -47,7 +53,24 @@ def test_the_since_date_moves_what_changed(demo_env, bundled_plan):
     changes = committee.changes_since(
         bundled_plan, table, store.history(), dt.date(2026, 11, 21), dt.date(2026, 11, 28)
     )
-    assert {m.label: m.value for m in at.metric}["Completed"] == str(len(changes.completed)) != "6"
+    assert at.tabs[0].label == f"Completed ({len(changes.completed)})" != "Completed (6)"
+
+
+def test_a_tab_is_filled_when_opened_and_a_long_list_in_full_on_request(demo_env, bundled_plan):
+    at = app(PAGE)
+    assert len(tables(at)) == 4 and not at.dataframe, "decisions, gates and the open tab of each set, light tables"
+    assert not any("chain of unfinished tasks" in c.value for c in at.caption)
+    at.session_state["committee_risks"] = next(t.label for t in at.tabs if t.label.startswith("Critical path"))
+    at.run()
+    assert any("chain of unfinished tasks" in c.value for c in at.caption)
+    table = readiness.task_table(bundled_plan, FileStore(demo_env, list(bundled_plan.tasks)).load().progress)
+    path = readiness.critical_path(bundled_plan, table)
+    assert len(path) > report.LIST_LIMIT
+    assert tables(at)[-1]["Task"].tolist() == path["task_id"].head(report.LIST_LIMIT).tolist()
+    assert not at.dataframe and any(e.label == f"All {len(path)}" for e in at.expander)
+    at.session_state["committee_path"] = True
+    at.run()
+    assert at.dataframe[-1].value["task_id"].tolist() == path["task_id"].tolist()
 
 
 def test_the_html_pack_is_built_with_progress_and_offered_for_download(demo_env):
@@ -73,6 +96,8 @@ def test_notes_and_owners_show_as_typed(demo_env, bundled_plan):
     changes = {"P1.29": {"notes": "*Waiting* for :red[vendor] <b>x</b>", "owner": "R&D_lead"}}
     FileStore(demo_env, list(bundled_plan.tasks)).save(changes, None, by="Tester", source="ui", at=at)
     page = app(PAGE)
-    row = page.table[0].value.set_index("Owner").loc[r"R\&D\_lead"]
-    assert row["Why"] == r"\*Waiting\* for \:red\[vendor\] \<b\>x\<\/b\>"  # Markdown shows the text as typed
-    assert row["About"].startswith(r"P1\.29 Agree internal operational")
+    decisions = next(m.value for m in page.markdown if m.value.startswith("| Decision"))
+    assert r"\*Waiting\* for \:red\[vendor\] \<b\>x\<\/b\>" in decisions  # Markdown shows the text as typed
+    row = tables(page)[0].set_index("Owner").loc["R&D_lead"]
+    assert row["Why"] == "*Waiting* for :red[vendor] <b>x</b>"
+    assert row["About"].startswith("P1.29 Agree internal operational")

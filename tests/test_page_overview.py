@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from support import DEMO_TODAY, app
+from support import DEMO_TODAY, app, tables
 
+import ui
 from rollout.cli import main
 
 
@@ -26,10 +27,16 @@ def test_headline_figures_match_the_command_line(demo_env, capsys):
     assert shown["Overall readiness"] == f"{int(status['overall'] * 100)} %"
     assert shown["Tasks done"] == f"{status['done']} of {status['tasks']}"
     assert shown["Forecast"] == f"{dt.date.fromisoformat(forecast['likely']):%d %b %Y}"
-    gates = [c.value for c in at.caption if " ready · " in c.value]
-    assert gates == [
+    gates = [c.value.split("  \n") for c in at.caption if " ready · " in c.value]
+    assert [g[0] for g in gates] == [
         f"{int(p['readiness'] * 100)} % ready · {p['done']} of {p['tasks']} done" for p in status["phases"]
     ]
+    for lines, phase in zip(gates, status["phases"], strict=True):
+        missing = phase["gate_missing"]
+        assert lines[1:] == ([] if not missing else [lines[1]])
+        assert not missing or lines[1].startswith(f"{len(missing)} mandatory task(s) open: {missing[0]['task_id']}")
+    badges = [m.value.split("  \n")[1] for m in at.markdown if "-badge[" in m.value]
+    assert badges == [ui.badge(p["gate"]) for p in status["phases"]]
 
 
 def test_overdue_and_blocked_counts_lead_to_their_lists(demo_env):
@@ -40,6 +47,11 @@ def test_overdue_and_blocked_counts_lead_to_their_lists(demo_env):
     assert links["Overdue tasks"] == ("Progress", "show=Overdue")
     assert links["Blocked tasks"] == ("Progress", "show=Blocked")
     assert links["By clause"][0] == "Readiness" and links["Burn-up"][0] == "Timeline"
+    attention, owners = tables(at)
+    assert owners["Overdue"].astype(int).sum() == int(shown["Overdue"]) and owners.columns[0] == "Owner"
+    assert len(attention) >= int(shown["Overdue"]) and attention["Why"].str.contains("overdue").sum() == int(
+        shown["Overdue"]
+    )
 
 
 def test_the_overdue_link_opens_the_progress_page_filtered(demo_env):

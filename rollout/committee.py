@@ -168,10 +168,9 @@ def stage_gates(plan: Plan, summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _last_changes(plan: Plan, history: pd.DataFrame) -> dict[int, str]:
     """The day each stage's tasks last changed, by stage number."""
-    stages = history["task_id"].map({t.id: t.stage for t in plan.tasks.values()})
-    return {
-        int(s): f"{dt.date.fromisoformat(at[:10]):%d %b %Y}" for s, at in history.groupby(stages)["at"].max().items()
-    }
+    latest = history.groupby("task_id", sort=False)["at"].max()  # per task first: far fewer rows to map to stages
+    stages = latest.index.map({t.id: t.stage for t in plan.tasks.values()})
+    return {int(s): f"{dt.date.fromisoformat(at[:10]):%d %b %Y}" for s, at in latest.groupby(stages).max().items()}
 
 
 def decisions(plan: Plan, table: pd.DataFrame, gates: list[dict[str, Any]], history: pd.DataFrame) -> pd.DataFrame:
@@ -180,7 +179,7 @@ def decisions(plan: Plan, table: pd.DataFrame, gates: list[dict[str, Any]], hist
     Gates met, ready for sign-off (the tool keeps no record of sign-offs, so every met gate is
     listed, with the day its tasks last changed); gates at risk; blocked mandatory tasks.
     """
-    last = _last_changes(plan, history)
+    last = _last_changes(plan, history) if any(g["gate_met"] for g in gates) else {}
     rows = [
         (SIGN_OFF, g["name"], f"{g['why']}; its tasks last changed on {last.get(g['phase'], 'no record')}", "")
         for g in gates

@@ -33,10 +33,6 @@ def week_ends(first: dt.date, today: dt.date) -> pd.DatetimeIndex:
     return pd.date_range(end=pd.Timestamp(today), periods=weeks + 1, freq="7D")
 
 
-def _change_days(history: pd.DataFrame) -> pd.Series:
-    return pd.to_datetime(history["at"].str.slice(0, 10), format="%Y-%m-%d")
-
-
 class _Changes(NamedTuple):
     """Status and percent changes of plan tasks, in ``seq`` order, as arrays of one row per change."""
 
@@ -268,11 +264,8 @@ def slipped(plan: Plan, table: pd.DataFrame, history: pd.DataFrame, since: dt.da
     The state on ``since`` is the one before the first change made that day or later.
     Columns: task_id, stage, title, status, due_then, due_now, days_later, reason.
     """
-    later = history[
-        history["field"].isin(["due", "status"])
-        & history["task_id"].isin(plan.tasks)
-        & (_change_days(history) >= pd.Timestamp(since))
-    ]
+    recent = history[history["at"] >= since.isoformat()]  # ISO times sort as text: no parsing of a million dates
+    later = recent[recent["field"].isin(["due", "status"]) & recent["task_id"].isin(plan.tasks)]
     before = later.sort_values("seq", kind="stable").groupby(["task_id", "field"])["old"].first().unstack("field")
     before = before.reindex(index=table["task_id"], columns=["due", "status"])
     now = table.set_index("task_id")

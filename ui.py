@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from rollout import config, readiness
+from rollout import config, readiness, values
 from rollout.demo import write_demo
 from rollout.overview import Overview
 from rollout.overview import load as load_overview
@@ -193,6 +193,11 @@ def badge(gate: str) -> str:
     return f":{GATE_COLOURS[gate]}-badge[{GATE_ICONS[gate]} {gate}]"
 
 
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows with their status as the words people read ("In progress", not in_progress)."""
+    return frame.assign(status=frame["status"].map(values.STATUS_LABELS))
+
+
 def plain(text: str) -> str:
     """Text as typed, inside Markdown: every ASCII punctuation mark escaped (notes may hold * _ [ < : |)."""
     return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(text.split()))
@@ -200,7 +205,7 @@ def plain(text: str) -> str:
 
 def cell(value: Any) -> str:
     """A value as a table cell shows it: dates as ISO days, blanks empty, numbers short, text as typed."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+    if pd.isna(value):
         return ""
     if isinstance(value, (pd.Timestamp, dt.date)):
         return f"{value:%Y-%m-%d}"

@@ -47,9 +47,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
 
 chosen = views.TaskFilter(stage=stage, statuses=tuple(statuses), owner=owner, role=role, clause=clause, edition=edition)
 view = views.filter_tasks(plan, tasks, chosen, today)
-page = ui.paged(view, "plan_page").assign(
-    clauses=lambda f: ["; ".join(plan.clauses_of(plan.tasks[t], edition)) for t in f["task_id"]],
-    status=lambda f: f["status"].map(values.STATUS_LABELS),
+page = ui.labelled(ui.paged(view, "plan_page")).assign(
+    clauses=lambda f: ["; ".join(plan.clauses_of(plan.tasks[t], edition)) for t in f["task_id"]]
 )
 picked = st.dataframe(
     page[["task_id", "title", "stage", "clauses", "deliverable", "role", "effort", "status", "owner", "due"]],

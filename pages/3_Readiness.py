@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from rollout import charts, overview, readiness, values, views
+from rollout import charts, overview, readiness, views
 
 ui.page_setup("Readiness")
 plan, state, today, edition = ui.plan(), ui.state(), ui.today(), ui.edition()
@@ -74,4 +74,4 @@ choice = st.selectbox("Figure", list(options), format_func=lambda k: options[k][
 rows, formula = ui.computed("breakdown", lambda: views.breakdown(tasks, list(options[choice][1])), choice)
 st.markdown(f"**{options[choice][0]}**: {formula}")
 shown = ui.paged(rows, "readiness_rows")
-st.dataframe(shown.assign(status=shown["status"].map(values.STATUS_LABELS)), hide_index=True, column_config=ui.COLUMNS)
+st.dataframe(ui.labelled(shown), hide_index=True, column_config=ui.COLUMNS)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from rollout import charts, readiness, timeline, values
+from rollout import charts, readiness, timeline
 
 ui.page_setup("Timeline")
 plan, state, today = ui.plan(), ui.state(), ui.today()
@@ -56,6 +56,4 @@ if path_tab.open:
             f"The chain of unfinished tasks, each waiting for the one before, with the most remaining effort: "
             f"{path['remaining'].sum():g} days. A delay on any of them delays the finish."
         )
-        st.dataframe(
-            path.assign(status=path["status"].map(values.STATUS_LABELS)), hide_index=True, column_config=ui.COLUMNS
-        )
+        st.dataframe(ui.labelled(path), hide_index=True, column_config=ui.COLUMNS)

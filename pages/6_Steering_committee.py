@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from rollout import committee, readiness, report, values
+from rollout import committee, readiness, report
 
 ui.page_setup("Steering committee")
 plan, state, today, edition = ui.plan(), ui.state(), ui.today(), ui.edition()
@@ -148,7 +148,7 @@ gates = pd.DataFrame(
 ui.show_table(gates, config=COLUMNS, markdown=("gate",))
 
 st.subheader(f"What changed since {since:%d %B %Y}")
-# tabs filled only while open, lists as plain tables: every grid or element drawn slows the page
+# tabs filled only while open, lists as light tables: every grid or element drawn slows the page
 done_tab, started_tab, slipped_tab, clause_tab = st.tabs(
     [
         f"Completed ({len(changes.completed)})",
@@ -159,14 +159,12 @@ done_tab, started_tab, slipped_tab, clause_tab = st.tabs(
     key="committee_changes",
     on_change="rerun",
 )
-labelled = {name: frame.assign(status=frame["status"].map(values.STATUS_LABELS)) if "status" in frame else frame
-            for name, frame in (("started", changes.started), ("overdue", pack.overdue), ("path", pack.critical_path))}  # fmt: skip
 if done_tab.open:
     with done_tab:
         listing(changes.completed, ["task_id", "title", "owner", "evidence"], "committee_completed")
 if started_tab.open:
     with started_tab:
-        listing(labelled["started"], ["task_id", "title", "owner", "status", "percent"], "committee_started")
+        listing(ui.labelled(changes.started), ["task_id", "title", "owner", "status", "percent"], "committee_started")
 if slipped_tab.open:
     with slipped_tab:
         st.caption("A task slipped when its due date moved later, or when it became overdue.")
@@ -197,7 +195,9 @@ if blocked_tab.open:
 if overdue_tab.open:
     with overdue_tab:
         listing(
-            labelled["overdue"], ["task_id", "title", "owner", "status", "due", "days_overdue"], "committee_overdue"
+            ui.labelled(pack.overdue),
+            ["task_id", "title", "owner", "status", "due", "days_overdue"],
+            "committee_overdue",
         )
 if path_tab.open:
     with path_tab:
@@ -205,4 +205,4 @@ if path_tab.open:
             f"The chain of unfinished tasks, each waiting for the one before, with the most remaining effort: "
             f"{path['remaining'].sum():g} effort-days. A delay on any of them delays the finish."
         )
-        listing(labelled["path"], ["task_id", "title", "status", "remaining"], "committee_path")
+        listing(ui.labelled(path), ["task_id", "title", "status", "remaining"], "committee_path")

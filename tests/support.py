@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
+
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = Path(__file__).resolve().parent / "plans"
@@ -66,10 +69,6 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
 
 def tables(at) -> list:
     """The Markdown tables a page drew (ui.show_table), as frames of the text a reader sees."""
-    import re
-
-    import pandas as pd
-
     found = []
     for block in (m.value for m in at.markdown if m.value.startswith("| ")):
         rows = [[re.sub(r"\\(.)", r"\1", c).strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]

@@ -364,15 +364,15 @@ def sidebar() -> None:
         for page, label, icon in PAGES:
             st.page_link(page, label=label, icon=icon)
         st.divider()
-        st.session_state.setdefault("sidebar_edition", edition())
+        st.session_state["sidebar_edition"] = edition()
         st.segmented_control(
-            "Clauses of", list(EDITIONS), key="sidebar_edition", required=True, persist_state="session",
+            "Clauses of", list(EDITIONS), key="sidebar_edition", required=True,
             help="Which edition of ISO/IEC 20000-1 the readiness figures follow.",
             on_change=_copy, args=("sidebar_edition", "edition"),
         )  # fmt: skip
-        st.session_state.setdefault("sidebar_user", user())
+        st.session_state["sidebar_user"] = user()
         st.text_input(
-            "Your name", key="sidebar_user", persist_state="session", placeholder="who is making changes",
+            "Your name", key="sidebar_user", placeholder="who is making changes",
             on_change=_copy, args=("sidebar_user", "user"),
         )  # fmt: skip
         st.divider()

@@ -106,7 +106,9 @@ st.data_editor(
         "owner": st.column_config.TextColumn("Owner"),
         "start": st.column_config.DateColumn("Start", format="YYYY-MM-DD"),
         "due": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
-        "evidence": st.column_config.LinkColumn("Evidence", help="A link to the document or record"),
+        # text, not a link column: its editor drops the first key typed into a selected cell, and many
+        # organisations name evidence by document reference rather than by web address
+        "evidence": st.column_config.TextColumn("Evidence", help="A link or reference to the document or record"),
         "notes": st.column_config.TextColumn("Notes", width="medium"),
     },
 )

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import functools
 import os
+import queue
 import tempfile
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -166,12 +167,23 @@ def build_html(pack: committee.Pack, step: Step = _quiet) -> str:
 
 
 # Chromium: static charts and the PDF -------------------------------------------
-def _in_chromium(job: Coroutine[Any, Any, T]) -> T:
-    """Run a job that drives Chromium; a missing or failing browser becomes a ReportError."""
+def _in_chromium(job: Callable[[Step], Coroutine[Any, Any, T]], step: Step) -> T:
+    """Run a job that drives Chromium; a missing or failing browser becomes a ReportError.
+
+    The job runs in a thread of its own (the caller may already run an event loop: a page, a
+    test's browser), but its steps are reported on the caller's thread: a page's status box
+    can only be written from the page's own script thread.
+    """
+    said: queue.SimpleQueue[str] = queue.SimpleQueue()
     try:
-        # a thread of its own: the caller may already run an event loop (a page, a test's browser)
         with ThreadPoolExecutor(1) as worker:
-            return worker.submit(asyncio.run, job).result()
+            future = worker.submit(asyncio.run, job(said.put))
+            while not future.done() or not said.empty():
+                try:
+                    step(said.get(timeout=0.05))
+                except queue.Empty:
+                    continue
+            return future.result()
     except ChromeNotFoundError:
         where = f" at BROWSER_PATH={os.environ['BROWSER_PATH']!r}" if os.environ.get("BROWSER_PATH") else ""
         raise ReportError(
@@ -244,12 +256,14 @@ async def _png_job(figures: dict[str, go.Figure], step: Step) -> dict[str, bytes
 
 def build_pdf(pack: committee.Pack, step: Step = _quiet, png: bool = False) -> tuple[bytes, dict[str, bytes]]:
     """The pack as an A4 landscape PDF, and the charts as PNG images when ``png``; one browser for all."""
-    return _in_chromium(_pdf_job(pack, pack_figures(pack), png, step))
+    figures = pack_figures(pack)
+    return _in_chromium(lambda said: _pdf_job(pack, figures, png, said), step)
 
 
 def build_pngs(pack: committee.Pack, step: Step = _quiet) -> dict[str, bytes]:
     """The pack's charts as PNG images, by name."""
-    return _in_chromium(_png_job(pack_figures(pack), step))
+    figures = pack_figures(pack)
+    return _in_chromium(lambda said: _png_job(figures, said), step)
 
 
 # files -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import plotly
@@ -133,9 +134,12 @@ def test_the_pdf_is_a4_landscape_with_organisation_date_and_page_numbers(chromiu
         assert (pngs / f"{name}.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
-def test_the_page_builds_the_pdf_in_memory(chromium, data):
-    steps: list[str] = []
+def test_the_page_builds_the_pdf_in_memory_with_its_steps_told_on_its_own_thread(chromium, data):
+    """A page can write to its status box only from its script thread (the cause of NoSessionContext)."""
+    steps: list[tuple[str, int]] = []
     pack = pack_of(data)
-    assert report.render(pack, "pdf", step=steps.append).startswith(b"%PDF-")
-    assert steps == ["Drawing the charts as images", "Printing the PDF"]
+    pdf = report.render(pack, "pdf", step=lambda text: steps.append((text, threading.get_ident())))
+    assert pdf.startswith(b"%PDF-")
+    here = threading.get_ident()
+    assert steps == [("Drawing the charts as images", here), ("Printing the PDF", here)]
     assert report.file_name(pack, "pdf") == "steering-committee-pack-2026-11-28.pdf"

@@ -1,4 +1,4 @@
-"""Small locator helpers for the browser tests."""
+"""Small locator helpers for the browser tests: wait on the app's state, reach elements by role and test id."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
 def wait_ready(page, timeout: float = 60_000) -> None:
@@ -20,3 +21,30 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sidebar_to(page, name: str) -> None:
+    """Click a page's link in the sidebar and wait for that page to finish drawing."""
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=name, exact=True).click()
+    page.wait_for_url(lambda url: url.rstrip("/").endswith(name.replace(" ", "_")) or name == "Overview")
+    wait_ready(page)
+
+
+def grid_cell(page, column: str, row: int, grid: int = 0):
+    """Select a data grid's cell by its column title and row (from 0) with the keyboard, as a person would.
+
+    The grid is drawn on a canvas; its accessible table names the columns and tells which cell
+    is selected, so the cell is reached from the first one with the arrow keys and checked there.
+    """
+    frame = page.locator('[data-testid="stDataFrame"]').nth(grid)
+    header = frame.locator('th[role="columnheader"]', has_text=column).first
+    index = int(header.get_attribute("aria-colindex")) - 1
+    frame.locator('[data-testid="data-grid-canvas"]').click(force=True)  # the scroller above it takes the click
+    page.keyboard.press("Control+Home")
+    for _ in range(index):
+        page.keyboard.press("ArrowRight")
+    for _ in range(row):
+        page.keyboard.press("ArrowDown")
+    cell = frame.locator(f'[data-testid="glide-cell-{index}-{row}"]')
+    cell.and_(page.locator('[aria-selected="true"]')).wait_for(state="attached")
+    return cell

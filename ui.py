@@ -25,7 +25,8 @@ from rollout.demo import write_demo
 from rollout.overview import Overview
 from rollout.overview import load as load_overview
 from rollout.plan import Plan, PlanError, load_plan
-from rollout.store import ChangeError, Conflict, ConflictError, FileStore, SaveResult, Snapshot, StoreError
+from rollout.progress import ChangeError, Conflict, ConflictError, SaveResult, Snapshot, StoreError
+from rollout.stores.files import FileStore
 
 T = TypeVar("T")
 PAGES = [

@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,11 +29,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from rollout import progress as rules
+from rollout import values
+from rollout.stores import filehistory as hist
+from rollout.stores import files as store
 
-from rollout import history as hist  # noqa: E402
-from rollout import store, values  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CACHE = Path(os.environ.get("BENCH_CACHE") or Path(__file__).resolve().parent / ".cache")  # git-ignored
 VERSION = 1  # part of every cache key: bump it when the generated files change
@@ -455,7 +455,7 @@ def _progress(tasks: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     progress["updated_by"] = latest["by"].fillna("").to_numpy()
     progress["revision"] = saves["revision"].fillna(0).astype(int).to_numpy()
     progress["seq"] = saves["seq"].fillna(0).astype(int).to_numpy()
-    return progress[store.COLUMNS]
+    return progress[rules.COLUMNS]
 
 
 def write_data(folder: Path, progress: pd.DataFrame, history: pd.DataFrame, fmt: str) -> None:
@@ -463,7 +463,7 @@ def write_data(folder: Path, progress: pd.DataFrame, history: pd.DataFrame, fmt:
     if fmt == "csv":
         text = progress.copy()
         for name in ("start", "due"):
-            text[name] = text[name].map(store.text_of)
+            text[name] = text[name].map(rules.text_of)
         text.to_csv(folder / "progress.csv", index=False, encoding="utf-8", lineterminator="\n")
         hist.write_csv(history, folder / "history.csv")
     else:

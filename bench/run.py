@@ -49,13 +49,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import generate  # first: it puts the repository on sys.path, for rollout
+import generate
 import pandas as pd
 import yaml
 
 from rollout import overview
 from rollout.plan import load_plan
-from rollout.store import FORMATS, FileStore
+from rollout.stores.files import FORMATS, FileStore
 
 ROOT = generate.ROOT
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or Path(__file__).resolve().parent / "results")  # git-ignored
@@ -241,7 +241,7 @@ def measure_save(sizes: Sizes) -> list[Case]:
 
 # import ----------------------------------------------------------------------------------
 def measure_import(sizes: Sizes) -> list[Case]:
-    from rollout import importer
+    from rollout.sheets import importer
 
     rows = sizes.import_rows
     work = generate.workload(rows, 8 * rows)

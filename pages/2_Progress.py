@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from rollout import exporter, values, views
+from rollout import values, views
+from rollout.sheets import exporter
 
 ui.page_setup("Progress")
 plan, state, today = ui.plan(), ui.state(), ui.today()

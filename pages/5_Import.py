@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from rollout import config, exporter, importer, mapping, spreadsheet, values
-from rollout.store import ConflictError, StoreError
+from rollout import config, values
+from rollout.progress import ConflictError, StoreError
+from rollout.sheets import exporter, importer, mapping, spreadsheet
 
 ui.page_setup("Import")
 plan, state = ui.plan(), ui.state()

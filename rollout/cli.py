@@ -8,7 +8,8 @@ import sys
 
 from rollout import config, overview, readiness, values
 from rollout.plan import Plan, PlanError, load_plan
-from rollout.store import ChangeError, ConflictError, FileStore, StoreError
+from rollout.progress import ChangeError, ConflictError, StoreError
+from rollout.stores.files import FileStore
 
 
 class CliError(Exception):
@@ -116,7 +117,7 @@ def cmd_history(args: argparse.Namespace) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    from rollout.exporter import ExportError, write_export
+    from rollout.sheets.exporter import ExportError, write_export
 
     plan, _, snapshot, _ = loaded(args)
     try:
@@ -185,8 +186,8 @@ def cmd_forecast(args: argparse.Namespace) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    from rollout import importer, mapping
-    from rollout.spreadsheet import SpreadsheetError
+    from rollout.sheets import importer, mapping
+    from rollout.sheets.spreadsheet import SpreadsheetError
 
     overrides = {}
     for item in args.map or []:
@@ -223,7 +224,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def cmd_template(args: argparse.Namespace) -> None:
-    from rollout.exporter import ExportError, write_template
+    from rollout.sheets.exporter import ExportError, write_template
 
     try:
         rows = write_template(args.file, plan_of(args))

@@ -12,7 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from rollout.plan import Plan, Task
-from rollout.store import FileStore, StoreError
+from rollout.progress import StoreError
+from rollout.stores.files import FileStore
 
 WEEKS = 26
 PEOPLE = {

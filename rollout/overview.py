@@ -14,7 +14,7 @@ import pandas as pd
 
 from rollout import cache, readiness, timeline, views
 from rollout.plan import EDITIONS, Plan
-from rollout.store import FileStore
+from rollout.stores.files import FileStore
 
 
 @dataclass

@@ -11,8 +11,8 @@ import pandas as pd
 
 from rollout import readiness, values
 from rollout.plan import Plan
+from rollout.progress import text_of
 from rollout.readiness import overdue
-from rollout.store import text_of
 
 EDITABLE = ["status", "percent", "owner", "start", "due", "evidence", "notes"]
 SHOW = {

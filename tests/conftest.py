@@ -27,7 +27,7 @@ def demo_master(tmp_path_factory, bundled_plan) -> Path:
     import datetime as dt
 
     from rollout.demo import write_demo
-    from rollout.store import FileStore
+    from rollout.stores.files import FileStore
 
     folder = tmp_path_factory.mktemp("demo-master") / "data"
     write_demo(bundled_plan, FileStore(folder, list(bundled_plan.tasks)), dt.date.fromisoformat(DEMO_TODAY))

@@ -46,7 +46,7 @@ def write_scenario(folder: Path):
     import yaml
 
     from rollout.plan import load_plan
-    from rollout.store import FileStore
+    from rollout.stores.files import FileStore
 
     plan = load_plan(SCENARIO / "small")
     store = FileStore(folder, list(plan.tasks))

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from rollout import cache, overview
-from rollout.store import FileStore
+from rollout.stores.files import FileStore
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_the_overview_follows_every_save(private, bundled_plan, demo_data):
 
 
 def test_an_unchanged_plan_is_read_back_and_a_changed_one_checked_again(private, minimal_plan, monkeypatch):
-    from rollout import plan as plan_module
+    from rollout.plan import load as plan_module
 
     checked = []
     real = plan_module.validate_folder

@@ -6,7 +6,7 @@ import pytest
 from spreadsheets import make_corpus
 from support import run_cli
 
-from rollout.store import FileStore
+from rollout.stores.files import FileStore
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from support import DEMO_TODAY, run_cli
 
 from rollout import charts, readiness
 from rollout.plan import Plan
-from rollout.store import FileStore
+from rollout.stores.files import FileStore
 
 SCENARIO = Path(__file__).resolve().parent / "plans" / "readiness"
 

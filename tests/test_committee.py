@@ -15,7 +15,7 @@ from support import DEMO_TODAY, PLANS
 
 from rollout import committee, readiness, timeline
 from rollout.plan import load_plan
-from rollout.store import FileStore
+from rollout.stores.files import FileStore
 
 SINCE, TODAY = dt.date(2026, 6, 15), dt.date(2026, 7, 1)
 SAVES = [

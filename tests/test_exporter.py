@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from rollout import exporter, importer, values
-from rollout.exporter import ExportError, defuse, undefuse
-from rollout.store import FileStore
+from rollout import values
+from rollout.sheets import exporter, importer
+from rollout.sheets.exporter import ExportError, defuse, undefuse
+from rollout.stores.files import FileStore
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from spreadsheets import make_corpus
 
-from rollout import exporter, importer, mapping, spreadsheet
-from rollout.spreadsheet import SpreadsheetError
-from rollout.store import ConflictError, FileStore
+from rollout.progress import ConflictError
+from rollout.sheets import exporter, importer, mapping, spreadsheet
+from rollout.sheets.spreadsheet import SpreadsheetError
+from rollout.stores.files import FileStore
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 

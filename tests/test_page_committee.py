@@ -7,7 +7,7 @@ import datetime as dt
 from support import app, tables
 
 from rollout import committee, readiness, report
-from rollout.store import FileStore
+from rollout.stores.files import FileStore
 
 PAGE = "pages/6_Steering_committee.py"
 SECTIONS = ["Where the rollout stands", "Decisions needed (5)", "Stage gates", "What changed since 29 October 2026",

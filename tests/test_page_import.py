@@ -10,7 +10,7 @@ import pytest
 from support import DEMO_TODAY, ROOT, app
 
 from rollout.plan import load_plan
-from rollout.store import FileStore
+from rollout.stores.files import FileStore
 
 PAGE = "pages/5_Import.py"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from support import app
 
 from rollout.plan import load_plan
-from rollout.store import FileStore
+from rollout.stores.files import FileStore
 
 PAGE = "pages/2_Progress.py"
 

@@ -8,7 +8,7 @@ from support import app
 
 from rollout import readiness
 from rollout.cli import main
-from rollout.store import FileStore
+from rollout.stores.files import FileStore
 
 
 def plotly(at, index: int = 0) -> dict:

@@ -26,7 +26,7 @@ import pytest
 
 from rollout import readiness, views
 from rollout.plan import Plan
-from rollout.store import FileStore
+from rollout.stores.files import FileStore
 from rollout.timeline import Forecast
 
 SCENARIO = Path(__file__).resolve().parent / "plans" / "readiness"

@@ -21,7 +21,7 @@ from support import DEMO_TODAY
 from rollout import committee, readiness, report
 from rollout.cli import main
 from rollout.plan import load_plan
-from rollout.store import FileStore
+from rollout.stores.files import FileStore
 
 ORGANISATION = "Northwind Managed Services Ltd"
 SECTIONS = ["standing", "decisions", "forecast", "gates", "changes", "risks", "clauses"]

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support import ROOT
 
-from rollout import history as hist
-from rollout.store import ChangeError, ConflictError, FileStore, StoreError
+from rollout.progress import ChangeError, ConflictError, StoreError
+from rollout.stores import filehistory as hist
+from rollout.stores.files import FileStore
 
 TASKS = [f"P1.{i:03d}" for i in range(1, 241)]
 AWKWARD = 'Ünïcødé, "quoted", commas;\nsecond line\r\nthird\tline'
@@ -202,8 +202,7 @@ def test_the_lock_times_out_with_a_clear_message(tmp_path):
 
 CRASH = """
 import os, signal, sys
-sys.path.insert(0, {root!r})
-from rollout import store as st
+from rollout.stores import files as st
 point = {point!r}
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
@@ -222,7 +221,7 @@ def test_a_save_killed_midway_leaves_a_consistent_state(tmp_path, fmt, point):
     s = store(tmp_path, fmt)
     s.save({"P1.001": {"owner": "Ann", "percent": 20}}, None, by="a", source="cli")
     before, events = rows(s), s.history()
-    code = CRASH.format(root=str(ROOT), point=point, folder=str(tmp_path), tasks=TASKS)
+    code = CRASH.format(point=point, folder=str(tmp_path), tasks=TASKS)
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True)
     assert result.returncode == -9, result.stderr.decode()
     pd.testing.assert_frame_equal(rows(s), before)

@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rollout import history, readiness, timeline
+from rollout import readiness, timeline
 from rollout.plan import Plan
-from rollout.store import default_row
+from rollout.progress import default_row
+from rollout.stores import filehistory as history
 
 SCENARIO = Path(__file__).resolve().parent / "plans" / "readiness"
 TODAY = dt.date(2026, 7, 1)

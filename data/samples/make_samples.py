@@ -10,17 +10,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import sys
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from rollout.plan import Plan, load_plan
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(ROOT))
-
-from rollout.plan import Plan, load_plan  # noqa: E402
 
 FLAGS: dict[str, dict[str, str]] = {
     "project-tracker.xlsx": {},

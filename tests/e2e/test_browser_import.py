@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from e2e_helpers import screenshot, wait_ready
 
-from rollout.exporter import export_bytes
-from rollout.store import FileStore
+from rollout.sheets.exporter import export_bytes
+from rollout.stores.files import FileStore
 
 pytestmark = pytest.mark.e2e
 

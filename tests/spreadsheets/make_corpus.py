@@ -19,11 +19,10 @@ from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from rollout.plan import Plan, load_plan
+from rollout.sheets.spreadsheet import MAX_ROWS
 
-from rollout.plan import Plan, load_plan  # noqa: E402
-from rollout.spreadsheet import MAX_ROWS  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 D = dt.date
 

@@ -1,18 +1,14 @@
-"""The implementation plan: load the YAML files of phases/ and validate them in one pass (rollout.plancheck)."""
+"""The plan as objects: clauses of both editions, stages and tasks, as loaded from phases/ (rollout.plan.load)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import re
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
-from rollout import cache
-from rollout.yamlnodes import Issue, NotPlain
+from rollout.plan.yamlnodes import Issue
 
 EDITIONS = ("2011", "2018")
 STAGES = (0, 1, 2, 3, 4)
@@ -113,58 +109,3 @@ class Plan:
             out.append(current)
             current = tree[current].parent
         return out
-
-
-def load_plan(folder: str | Path) -> Plan:
-    """Load and validate the plan in ``folder``; raise PlanError listing every problem.
-
-    A valid plan is kept in the disk cache per state of its files, so an unchanged plan is
-    read back instead of parsed and checked again.
-    """
-    folder = Path(folder)
-    key = (str(folder.resolve()), cache.stamp(sorted(folder.glob("*.y*ml"))))
-    plan = cache.cached("plan", key, lambda: _checked(folder))
-    plan.folder = str(folder)
-    return plan
-
-
-def _checked(folder: Path) -> Plan:
-    plan, issues = validate_folder(folder)
-    if issues or plan is None:
-        raise PlanError(issues)
-    return plan
-
-
-def validate_folder(folder: str | Path) -> tuple[Plan | None, list[Issue]]:
-    """The plan and no issues, or None and every issue found."""
-    from rollout.plancheck import Checker  # here: the checker builds this module's classes
-
-    folder = Path(folder)
-    shown = str(folder)
-    if not folder.is_dir():
-        return None, [
-            Issue(shown, 1, "the plan folder does not exist; expected plan.yaml, clauses.yaml and phase-*.yaml")
-        ]
-    try:
-        with _gc_paused():
-            return Checker(folder, fast=True).run(), []
-    except NotPlain:
-        checker = Checker(folder, fast=False)
-        plan = checker.run()
-        return (None if checker.issues else plan), checker.issues
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Cyclic garbage collection off meanwhile, for a read that makes no cycles.
-
-    A large plan's YAML nodes and values are hundreds of thousands of objects, which the collector
-    would scan again and again: a third of the reading time. Reference counting still frees memory.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils.cell import get_column_letter
 
-from rollout import exporter, values
-from rollout.mapping import Layout
+from rollout import values
 from rollout.plan import Plan
-from rollout.store import text_of
+from rollout.progress import text_of
+from rollout.sheets import exporter
+from rollout.sheets.mapping import Layout
 
 SUGGEST_CUTOFF = 0.75
 MAX_SUGGESTED = 50  # difflib against a large plan is slow; later unknown keys get no suggestion

@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollout import columns, mapping, values
+from rollout import values
 from rollout.plan import Plan
-from rollout.spreadsheet import SpreadsheetError, open_workbook
-from rollout.store import ChangeError, FileStore, SaveResult, Snapshot, apply_change, default_row, text_of
+from rollout.progress import ChangeError, SaveResult, Snapshot, apply_change, default_row, text_of
+from rollout.sheets import columns, mapping
+from rollout.sheets.spreadsheet import SpreadsheetError, open_workbook
+from rollout.stores.files import FileStore
 
 RULED = ("status", "percent", "start", "due")  # the fields the store's rules tie together
 CHANGE_COLUMNS = ["sheet", "row", "task_id", "field", "old", "new", "kind"]

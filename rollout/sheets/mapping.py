@@ -14,9 +14,10 @@ from typing import Any
 
 import yaml
 
-from rollout import exporter, values
+from rollout import values
 from rollout.fileio import atomic_write
-from rollout.spreadsheet import Grid, SpreadsheetError, Workbook
+from rollout.sheets import exporter
+from rollout.sheets.spreadsheet import Grid, SpreadsheetError, Workbook
 
 KEYS = ("task_id", "title")
 MAP_FIELDS = (*KEYS, *values.FIELDS)

@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
-from rollout.plan import EDITIONS, STAGE_FILE, STAGES, TASK_ID, Clause, Plan, Stage, Task
-from rollout.yamlnodes import Issue, Node, NotPlain, Plain, compose_file, read_plain, type_name
+from rollout.plan.model import EDITIONS, STAGE_FILE, STAGES, TASK_ID, Clause, Plan, Stage, Task
+from rollout.plan.yamlnodes import Issue, Node, NotPlain, Plain, compose_file, read_plain, type_name
 
 AnyNode = Node | Plain
 TASK_SPEC = {

@@ -1,18 +1,14 @@
-"""Progress and its history under a data folder: every write of the tool's data goes through here.
+"""The file store: progress in progress.csv or progress.parquet, the history beside it, under one lock.
 
-``ProgressStore`` is the interface the app and the CLI use; ``FileStore`` implements it on
-CSV or Parquet files. A database backend for several app servers would implement the same
-methods with the same guarantees: a save applies all its changes or none, refuses a task
-changed since the caller loaded it, and records every changed field in the history.
+A save, under the lock: read, check revisions, validate, append the history rows and fsync,
+write progress to a temporary file, fsync, keep the old one in backups/, atomic rename.
 """
 
 from __future__ import annotations
 
-import abc
 import datetime as dt
 import shutil
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +17,26 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rollout import history as hist
 from rollout import values
 from rollout.fileio import atomic_write, is_temp, sync_file
+from rollout.progress import (
+    COLUMNS,
+    INT_COLUMNS,
+    ChangeError,
+    Conflict,
+    ConflictError,
+    SaveResult,
+    Snapshot,
+    StoreError,
+    apply_change,
+    default_row,
+    diff_rows,
+    text_of,
+    utc_stamp,
+)
+from rollout.stores import filehistory as hist
+from rollout.stores.base import Store
 
-COLUMNS = [
-    "task_id",
-    "status",
-    "percent",
-    "owner",
-    "start",
-    "due",
-    "evidence",
-    "notes",
-    "updated_at",
-    "updated_by",
-    "revision",
-    "seq",
-]
 FORMATS = ("csv", "parquet")
 KEEP_BACKUPS = 20
 LOCK_TIMEOUT = 10.0
@@ -58,168 +56,9 @@ ARROW_SCHEMA = pa.schema(
         ("seq", pa.int64()),
     ]
 )
-INT_COLUMNS = ("percent", "revision", "seq")
 
 
-class StoreError(Exception):
-    """A data folder problem; the message names the file and what to do."""
-
-
-class ChangeError(StoreError):
-    """Refused values; ``problems`` lists (task_id, field, message)."""
-
-    def __init__(self, problems: list[tuple[str, str, str]]):
-        self.problems = problems
-        super().__init__("\n".join(f"{t}: {f}: {m}" if f else f"{t}: {m}" for t, f, m in problems))
-
-
-@dataclass
-class Conflict:
-    task_id: str
-    loaded_revision: int
-    revision: int
-    updated_by: str
-    updated_at: str
-    theirs: dict[str, str]
-    yours: dict[str, str]
-
-
-class ConflictError(StoreError):
-    """Tasks changed by someone else since the caller loaded them; nothing was written."""
-
-    def __init__(self, conflicts: list[Conflict]):
-        self.conflicts = conflicts
-        lines = []
-        for c in conflicts:
-            theirs = ", ".join(f"{k}={v!r}" for k, v in c.theirs.items())
-            lines.append(
-                f"{c.task_id} was changed by {c.updated_by or 'someone'} at {c.updated_at} (revision {c.revision}, "
-                f"you loaded {c.loaded_revision}); now: {theirs}"
-            )
-        super().__init__("conflict, nothing saved:\n" + "\n".join(lines))
-
-
-@dataclass
-class Snapshot:
-    """Progress of every plan task (defaults where never saved) plus orphaned rows."""
-
-    progress: pd.DataFrame
-    seq: int
-    format: str
-    orphans: list[str] = field(default_factory=list)
-
-    @property
-    def revisions(self) -> dict[str, int]:
-        return dict(zip(self.progress["task_id"], self.progress["revision"].astype(int), strict=False))
-
-
-@dataclass
-class SaveResult:
-    seq: int
-    tasks: list[str]
-    history_rows: int
-
-
-class ProgressStore(abc.ABC):
-    """What the app and the CLI need of a progress backend."""
-
-    @abc.abstractmethod
-    def load(self) -> Snapshot: ...
-
-    @abc.abstractmethod
-    def save(
-        self,
-        changes: Mapping[str, Mapping[str, Any]],
-        revisions: Mapping[str, int] | None,
-        by: str,
-        source: str,
-        at: dt.datetime | None = None,
-    ) -> SaveResult: ...
-
-    @abc.abstractmethod
-    def history(self, task_id: str | None = None, committed: int | None = None) -> pd.DataFrame:
-        """The change log, oldest first; ``committed``: the ``seq`` of a Snapshot the caller holds.
-
-        Without it the last committed save is read again; with it the log matches that snapshot.
-        """
-
-    @abc.abstractmethod
-    def backups(self) -> list[str]: ...
-
-    @abc.abstractmethod
-    def restore(self, name: str, by: str) -> SaveResult: ...
-
-    @abc.abstractmethod
-    def version(self) -> tuple:
-        """A cheap token that changes whenever progress or history changes (for caches)."""
-
-
-def default_row(task_id: str) -> dict[str, Any]:
-    return {
-        "task_id": task_id,
-        "status": "not_started",
-        "percent": 0,
-        "owner": "",
-        "start": None,
-        "due": None,
-        "evidence": "",
-        "notes": "",
-        "updated_at": "",
-        "updated_by": "",
-        "revision": 0,
-        "seq": 0,
-    }
-
-
-def utc_stamp(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def text_of(value: Any) -> str:
-    """A field's value as written in the history and shown in conflicts."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def apply_change(row: dict[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
-    """The row after a change, validated by the shared rules; raises ChangeError naming the field."""
-    task_id, problems, new = row["task_id"], [], dict(row)
-    status = percent = None
-    for name, raw in change.items():
-        try:
-            if name == "status":
-                status = values.normalise_status(raw)
-            elif name == "percent":
-                percent = values.normalise_percent(raw)
-                if percent is None:
-                    raise values.ValueProblem("percent cannot be empty; expected 0 to 100")
-            elif name in values.DATE_FIELDS:
-                new[name] = values.normalise_date(raw)
-            elif name in values.TEXT_FIELDS:
-                new[name] = values.normalise_text(raw)
-            else:
-                raise values.ValueProblem(f"unknown field; expected one of {', '.join(values.FIELDS)}")
-        except values.ValueProblem as exc:
-            problems.append((task_id, name, str(exc)))
-    try:
-        new["status"], new["percent"] = values.reconcile((row["status"], row["percent"]), status, percent)
-    except values.ValueProblem as exc:
-        problems.append((task_id, "status" if status is not None else "percent", str(exc)))
-    if new["start"] and new["due"] and new["due"] < new["start"]:
-        problems.append((task_id, "due", f"due {new['due']} is before start {new['start']}"))
-    if problems:
-        raise ChangeError(problems)
-    return new
-
-
-def diff_rows(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return [(f, text_of(old[f]), text_of(new[f])) for f in values.FIELDS if text_of(old[f]) != text_of(new[f])]
-
-
-class FileStore(ProgressStore):
+class FileStore(Store):
     """Progress in ``progress.csv`` or ``progress.parquet``; history beside it."""
 
     def __init__(self, folder: str | Path, task_ids: Sequence[str], lock_timeout: float = LOCK_TIMEOUT):

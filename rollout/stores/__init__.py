@@ -1,0 +1,1 @@
+"""Stores: where progress and its history are kept (a folder of CSV or Parquet files)."""

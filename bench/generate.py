@@ -37,7 +37,7 @@ from rollout.stores import files as store
 ROOT = Path(__file__).resolve().parent.parent
 
 CACHE = Path(os.environ.get("BENCH_CACHE") or Path(__file__).resolve().parent / ".cache")  # git-ignored
-VERSION = 1  # part of every cache key: bump it when the generated files change
+VERSION = 2  # part of every cache key: bump it when the generated files change
 BUNDLED = ROOT / "phases"
 STAGE_FILES = (
     "phase-0-initiation.yaml",
@@ -178,39 +178,53 @@ def _stage_sizes(count: int) -> list[int]:
 
 
 def plan_tasks(count: int, seed: int) -> pd.DataFrame:
-    """The tasks of a plan of ``count`` tasks, in plan order, covering every leaf of both editions."""
+    """The tasks of a plan of ``count`` tasks, in plan order, every leaf of both editions served by a mandatory sms task.
+
+    Project work opens the plan and certification work closes it, as in the bundled plan; each
+    sms task names 2018 leaves in turn and the 2011 leaves that correspond to them.
+    """
     clauses = yaml.load((BUNDLED / "clauses.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-    leaves = _leaves(clauses["editions"]["2011"])
-    mapped = {c for targets in clauses["correspondence"].values() for c in targets}
-    only_2018 = [leaf for leaf in _leaves(clauses["editions"]["2018"]) if leaf not in mapped]
-    if count < len(leaves):
-        raise ValueError(f"a plan needs at least {len(leaves)} tasks to serve every 2011 leaf clause")
+    leaves = _leaves(clauses["editions"]["2018"])
+    earlier: dict[str, list[str]] = {}
+    for old, targets in clauses["correspondence"].items():
+        for new in targets:
+            earlier.setdefault(new, []).append(old)
     rng = np.random.default_rng(seed)
     roles = sorted({t["role"] for name in STAGE_FILES for t in _stage_file(name)["tasks"]})
     stage = np.repeat(np.arange(5), _stage_sizes(count))
-    records = []
+    kinds = np.where(
+        stage == 4, "certification", np.where((stage == 0) & (np.arange(count) % 3 == 0), "project", "sms")
+    )
+    if (kinds == "sms").sum() < len(leaves):
+        raise ValueError(f"a plan of {count} tasks has too few sms tasks to serve every 2018 leaf clause")
+    records, served = [], 0
     for i in range(count):
         number = i - int(np.searchsorted(stage, stage[i]))
         width = max(2, len(str(int((stage == stage[i]).sum()))))
         subject, verb = SUBJECTS[i % len(SUBJECTS)], VERBS[(i // len(SUBJECTS)) % len(VERBS)]
-        extra = rng.choice(len(leaves), size=rng.choice([0, 0, 1, 1, 2]), replace=False)
         window = np.arange(max(0, i - 40), i)
         deps = rng.choice(window, size=min(len(window), rng.choice([0, 1, 1, 2])), replace=False)
+        sms = kinds[i] == "sms"
+        extra = rng.choice(len(leaves), size=rng.choice([0, 0, 1, 1, 2]), replace=False) if sms else []
+        new = list(dict.fromkeys([leaves[served % len(leaves)], *(leaves[e] for e in extra)])) if sms else []
         records.append(
             {
                 "id": f"P{stage[i]}.{number + 1:0{width}d}",
                 "stage": int(stage[i]),
                 "title": f"{verb} {subject} ({i + 1})",
                 "description": f"{verb} {subject} for the services in scope and record the outcome.",
-                "clauses": list(dict.fromkeys([leaves[i % len(leaves)], *(leaves[e] for e in extra)])),
-                "clauses_2018": [only_2018[i]] if i < len(only_2018) else [],
+                "kind": str(kinds[i]),
+                "clauses_2018": new,
+                "clauses_2011": list(dict.fromkeys(old for leaf in new for old in earlier.get(leaf, []))),
                 "deliverable": f"{subject[4:].capitalize()}, version {i % 5 + 1}",
                 "role": roles[int(rng.integers(len(roles)))],
                 "effort": float(EFFORTS[int(rng.integers(len(EFFORTS)))]),
                 "depends_on": sorted(int(d) for d in deps),
-                "mandatory": bool(rng.random() < 0.9),
+                # the first task on each leaf is mandatory: every leaf stays served
+                "mandatory": bool(sms and served < len(leaves)) or bool(rng.random() < 0.9),
             }
         )
+        served += sms
     tasks = pd.DataFrame(records)
     tasks["depends_on"] = [[tasks["id"][d] for d in deps] for deps in tasks["depends_on"]]
     return tasks
@@ -228,13 +242,18 @@ def _quoted(items: list[str]) -> str:
     return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
 
+def _clause_yaml(task: dict) -> list[str]:
+    tags = {e: task[f"clauses_{e}"] for e in ("2018", "2011") if task[f"clauses_{e}"]}
+    return ["    clauses:", *(f'      "{e}": {_quoted(ids)}' for e, ids in tags.items())]
+
+
 def _task_yaml(task: dict) -> str:
     lines = [
         f"  - id: {task['id']}",
         f"    title: {json.dumps(task['title'])}",
         f"    description: {json.dumps(task['description'])}",
-        f"    clauses: {_quoted(task['clauses'])}",
-        *([f"    clauses_2018: {_quoted(task['clauses_2018'])}"] if task["clauses_2018"] else []),
+        *([f"    kind: {task['kind']}"] if task["kind"] != "sms" else []),
+        *(_clause_yaml(task) if task["kind"] == "sms" else []),
         f"    deliverable: {json.dumps(task['deliverable'])}",
         f"    role: {json.dumps(task['role'])}",
         f"    effort_days: {task['effort']:g}",

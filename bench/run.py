@@ -181,7 +181,7 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 def overview_figures(work: generate.Workload) -> overview.Overview:
     """Everything the overview shows, from the files, the way the CLI and the app get it."""
     plan = load_plan(work.phases)
-    return overview.load(plan, FileStore(work.data, list(plan.tasks)), work.today)
+    return overview.load(plan, FileStore(work.data, plan), work.today)
 
 
 def read_floor(work: generate.Workload) -> None:
@@ -248,7 +248,7 @@ def measure_import(sizes: Sizes) -> list[Case]:
     book = generate.workbook(work)
     progress_note(f"import: {rows:,}-row workbook into {rows:,} tasks (loading the plan first)")
     plan = load_plan(work.phases)
-    store = FileStore(work.data, list(plan.tasks))
+    store = FileStore(work.data, plan)
     snapshot = store.load()
     preview = functools.partial(importer.preview_import, book, plan, store, snapshot=snapshot)
     check = preview()

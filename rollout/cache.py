@@ -12,10 +12,15 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+import yaml
 
 T = TypeVar("T")
 PACKAGE = Path(__file__).resolve().parent
@@ -54,7 +59,8 @@ def stamp(paths: Iterable[Path]) -> tuple:
 
 
 def code_stamp() -> tuple:
-    return stamp(sorted(PACKAGE.glob("*.py")))
+    """This package's code and the versions of Python and of the libraries whose objects are pickled."""
+    return (sys.version, pd.__version__, np.__version__, yaml.__version__, stamp(sorted(PACKAGE.rglob("*.py"))))
 
 
 def cached(kind: str, key: tuple, compute: Callable[[], T]) -> T:

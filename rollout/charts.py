@@ -93,7 +93,7 @@ def _layout(fig: go.Figure, title: str, **layout: object) -> go.Figure:
 
 
 # readiness by clause -----------------------------------------------------------
-def build_clause_figure(table: pd.DataFrame, depth: int | None = 1, edition: str = "2011") -> go.Figure:
+def build_clause_figure(table: pd.DataFrame, depth: int | None = 1, *, edition: str) -> go.Figure:
     """Horizontal bars of clause readiness (a ``clause_readiness`` table), one level or all, tree order top down."""
     rows = table if depth is None else table[table["depth"] == depth]
     labels = [f"{cid} {_short(title)}" for cid, title in zip(rows["id"], rows["title"], strict=True)]
@@ -139,7 +139,7 @@ def _rag_colourscale() -> list[list[float | str]]:
     return scale
 
 
-def build_heatmap_figure(table: pd.DataFrame, depth: int | None = 1, edition: str = "2011") -> go.Figure:
+def build_heatmap_figure(table: pd.DataFrame, depth: int | None = 1, *, edition: str) -> go.Figure:
     """Clause x stage heatmap of a ``clause_stage_readiness`` table: a cell is the clause's tasks within a stage."""
     rows = table if depth is None else table[table["depth"] == depth]
     clauses = list(dict.fromkeys(rows["id"]))
@@ -183,7 +183,7 @@ def build_heatmap_figure(table: pd.DataFrame, depth: int | None = 1, edition: st
     )
 
 
-def build_radar_figure(table: pd.DataFrame, edition: str = "2011") -> go.Figure:
+def build_radar_figure(table: pd.DataFrame, *, edition: str) -> go.Figure:
     """Radar of the top-level clauses of a ``clause_readiness`` table (4 to 9, or 4 to 10)."""
     top = table[table["depth"] == 0]
     theta = [f"{cid} {_short(title, 24)}" for cid, title in zip(top["id"], top["title"], strict=True)]

@@ -7,9 +7,10 @@ import json
 import sys
 
 from rollout import config, overview, readiness, values
-from rollout.plan import Plan, PlanError, load_plan
+from rollout.plan import EDITION_NAMES, Plan, PlanError, load_plan
 from rollout.progress import ChangeError, ConflictError, StoreError
 from rollout.stores.files import FileStore
+from rollout.summary import IMPLEMENTED, PROGRESS, done_text, implemented_text
 
 
 class CliError(Exception):
@@ -28,7 +29,7 @@ def plan_of(args: argparse.Namespace) -> Plan:
 
 
 def store_of(args: argparse.Namespace, plan: Plan) -> FileStore:
-    return FileStore(config.data_dir(getattr(args, "data", None)), list(plan.tasks))
+    return FileStore(config.data_dir(getattr(args, "data", None)), plan)
 
 
 def loaded(args: argparse.Namespace):
@@ -52,11 +53,13 @@ def emit_json(data: object) -> None:
 # commands ----------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> None:
     plan = plan_of(args)
-    covered = {e: len(plan.leaves(e)) for e in plan.clauses}
+    covered = {e: len(plan.leaves(e)) for e in sorted(plan.clauses, key=lambda e: e != plan.edition)}
     print(
-        f"{plan.folder}: valid: {len(plan.stages)} stages, {len(plan.tasks)} tasks, "
-        + ", ".join(f"{n} of {n} {e} leaf clauses covered" for e, n in covered.items())
+        f"{plan.folder}: valid: {len(plan.stages)} stages, {len(plan.tasks)} tasks, edition {plan.edition}, "
+        + ", ".join(f"{n} of {n} {e} leaf clauses served" for e, n in covered.items())
     )
+    for warning in plan.warnings:
+        print(f"warning: {warning}")
 
 
 def cmd_status(args: argparse.Namespace) -> None:
@@ -65,17 +68,17 @@ def cmd_status(args: argparse.Namespace) -> None:
     if args.json:
         emit_json(summary)
         return
+    print(f"{plan.organisation} · {EDITION_NAMES[plan.edition]}")
     print(
-        f"{plan.organisation}: overall readiness {readiness.percent_text(summary['overall'])} "
-        f"({summary['done']} of {summary['tasks']} tasks done, {summary['not_applicable']} not applicable)"
+        f"{PROGRESS}: {readiness.percent_text(summary['overall'])} "
+        f"({done_text(summary)} applicable tasks done, {summary['not_applicable']} not applicable)"
     )
-    print(f"{'stage':<6}{'name':<48}{'tasks':>6}{'done':>6}{'ready':>8}  gate")
-    for p in summary["phases"]:
-        gate = "met" if p["gate_met"] else ("at risk" if p.get("gate_at_risk") else "not met")
-        gate += f" ({len(p['gate_missing'])} missing)" if p["gate_missing"] else ""
-        print(
-            f"{p['phase']:<6}{p['name'][:46]:<48}{p['tasks']:>6}{p['done']:>6}{readiness.percent_text(p['readiness']):>8}  {gate}"
-        )
+    print(f"{IMPLEMENTED}: {implemented_text(summary)}")
+    print(f"{'stage':<6}{'name':<48}{'tasks':>6}{'done':>6}{'progress':>10}  gate")
+    for p, gate in zip(summary["phases"], figures.gates, strict=True):
+        state = gate.state + (f" ({len(gate.missing)} open)" if gate.missing else "")
+        progress = readiness.percent_text(p["readiness"])
+        print(f"{p['phase']:<6}{p['name'][:46]:<48}{p['tasks']:>6}{p['done']:>6}{progress:>10}  {state}")
     print(f"forecast: {figures.forecast.sentence()}")
     if figures.orphans:
         print(f"orphaned progress (tasks no longer in the plan, kept): {', '.join(figures.orphans)}")
@@ -101,6 +104,14 @@ def cmd_set(args: argparse.Namespace) -> None:
     print(
         f"{args.task_id}: saved as change {result.seq}, revision {row['revision']}: status {row['status']}, {row['percent']} %"
     )
+
+
+def cmd_verify(args: argparse.Namespace) -> None:
+    plan = plan_of(args)
+    if args.task_id not in plan.tasks:
+        raise CliError(f"verify: {args.task_id} is not a task of the plan")
+    result = store_of(args, plan).verify([args.task_id], by=config.user(args.by), source="cli")
+    print(f"{args.task_id}: verified by {config.user(args.by)} (change {result.seq})")
 
 
 def cmd_history(args: argparse.Namespace) -> None:
@@ -160,8 +171,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_readiness(args: argparse.Namespace) -> None:
-    _, figures = overview_of(args)
-    frame = figures.stages if args.by == "phase" else figures.clauses[args.edition]
+    plan, figures = overview_of(args)
+    frame = figures.stages if args.by == "phase" else figures.clauses[args.edition or plan.edition]
     records = readiness.figure_records(frame)
     if args.json:
         emit_json(records)
@@ -275,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
     p.add_argument("--by", metavar="NAME", help="who makes the change (env ROLLOUT_USER, else the login name)")
     p.add_argument("--if-revision", type=int, metavar="N", help="refuse when the task is no longer at revision N")
+    p = command("verify", cmd_verify, "verify a done task's evidence: a person other than the one who set it done")
+    p.add_argument("task_id", metavar="TASK_ID")
+    p.add_argument("--by", metavar="NAME", help="who checked the evidence (env ROLLOUT_USER, else the login name)")
     p = command("history", cmd_history, "the change log, oldest first")
     p.add_argument("task_id", nargs="?", metavar="TASK_ID")
     p.add_argument("--json", action="store_true")
@@ -293,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = command("readiness", cmd_readiness, "readiness by clause (every level, tree order) or by stage")
     p.add_argument("--by", choices=["clause", "phase"], default="clause")
-    p.add_argument("--edition", choices=["2011", "2018"], default="2011")
+    p.add_argument("--edition", choices=list(EDITION_NAMES), help="the clauses of this edition (default: the plan's)")
     p.add_argument("--json", action="store_true")
     command("forecast", cmd_forecast, "likely completion date and range against the target").add_argument(
         "--json", action="store_true"
@@ -319,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--since", metavar="DATE", help="the day of the last meeting (default: 30 days before today)")
     p.add_argument("--png", metavar="DIR", help="also write the charts as PNG files into DIR")
-    p.add_argument("--edition", choices=["2011", "2018"], default="2011")
+    p.add_argument("--edition", choices=list(EDITION_NAMES), help="the clauses of this edition (default: the plan's)")
     return parser
 
 

@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rollout import gates as gates_
 from rollout import readiness, timeline
 from rollout.plan import Plan
-from rollout.values import STATUSES
+from rollout.summary import status_summary
+from rollout.values import DECIMALS, STATUSES
 
 MEETING_INTERVAL = 30  # days: the committee meets monthly
-SHOWN_IDS = 4
 TASK_COLUMNS = ["task_id", "stage", "title", "owner", "status", "percent", "evidence"]
 DECISION_COLUMNS = ["decision", "about", "why", "owner"]
 SIGN_OFF, AT_RISK, UNBLOCK = "Sign off the stage gate", "Act on a gate at risk", "Unblock a mandatory task"
@@ -98,7 +99,7 @@ def state_on(plan: Plan, table: pd.DataFrame, history: pd.DataFrame, day: dt.dat
 def clause_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     """Two ``clause_readiness`` tables of one edition side by side: id, title, depth, then, now, change."""
     out = after[["id", "title", "depth"]].assign(then=before["readiness"], now=after["readiness"])
-    out["change"] = (out["now"] - out["then"]).round(readiness.DECIMALS)
+    out["change"] = (out["now"] - out["then"]).round(DECIMALS)
     return out
 
 
@@ -111,7 +112,7 @@ def change_text(then: float | None, now: float | None) -> str:
 
 
 def changes_since(
-    plan: Plan, table: pd.DataFrame, history: pd.DataFrame, since: dt.date, today: dt.date, edition: str = "2011"
+    plan: Plan, table: pd.DataFrame, history: pd.DataFrame, since: dt.date, today: dt.date, edition: str | None = None
 ) -> Changes:
     """Tasks completed, started and slipped since ``since``, and the readiness of each clause then and now."""
     if since > today:
@@ -132,37 +133,11 @@ def changes_since(
 
 
 # gates and decisions -----------------------------------------------------------
-def grouped_text(items: list[dict[str, Any]]) -> str:
-    """Task reasons counted by reason: '4 not done (P2.01, P2.02, P2.03, P2.04); 1 blocked (P2.07)'."""
-    by_reason: dict[str, list[str]] = {}
-    for item in items:
-        by_reason.setdefault(item["reason"], []).append(item["task_id"])
-    parts = []
-    for reason, ids in by_reason.items():
-        more = f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
-        parts.append(f"{len(ids)} {reason} ({', '.join(ids[:SHOWN_IDS])}{more})")
-    return "; ".join(parts)
-
-
-def _risk_text(risks: list[dict[str, Any]]) -> str:
-    """A gate's risks in one line: the tasks counted by reason, then the forecast's."""
-    tasks = [{**r, "reason": r["reason"].split(" (due")[0].replace("; ", " and ")} for r in risks if r["task_id"]]
-    plan_wide = [r["reason"] for r in risks if not r["task_id"]]
-    return "; ".join(filter(None, [grouped_text(tasks), *plan_wide]))
-
-
-def _gate_why(gate: dict[str, Any]) -> str:
-    if gate["gate_met"]:
-        return "every mandatory task is done with evidence, or not applicable with a note"
-    missing = f"mandatory tasks open: {grouped_text(gate['gate_missing'])}"
-    return f"{missing}. At risk: {_risk_text(gate['gate_risks'])}" if gate["gate_risks"] else missing
-
-
-def stage_gates(plan: Plan, summary: dict[str, Any]) -> list[dict[str, Any]]:
+def stage_gates(plan: Plan, summary: dict[str, Any], stage_gate: list[gates_.Gate]) -> list[dict[str, Any]]:
     """Each stage's figures and gate from a ``status_summary``, with its name, exit criteria and why."""
     return [
-        {**phase, "name": stage.name, "criteria": list(stage.gate), "why": _gate_why(phase)}
-        for stage, phase in zip(plan.stages, summary["phases"], strict=True)
+        {**phase, "name": stage.name, "criteria": list(stage.gate), "why": gate.why()}
+        for stage, phase, gate in zip(plan.stages, summary["phases"], stage_gate, strict=True)
     ]
 
 
@@ -185,7 +160,7 @@ def decisions(plan: Plan, table: pd.DataFrame, gates: list[dict[str, Any]], hist
         for g in gates
         if g["gate_met"]
     ]
-    rows += [(AT_RISK, g["name"], _risk_text(g["gate_risks"]), "") for g in gates if g["gate_at_risk"]]
+    rows += [(AT_RISK, g["name"], gates_.risk_text(g["gate_risks"]), "") for g in gates if g["gate_at_risk"]]
     blocked = table[table["mandatory"] & (table["status"] == "blocked")]
     rows += [
         (UNBLOCK, f"{r.task_id} {r.title}", r.notes or "no note says what it waits for", r.owner)
@@ -195,13 +170,21 @@ def decisions(plan: Plan, table: pd.DataFrame, gates: list[dict[str, Any]], hist
 
 
 def build_pack(
-    plan: Plan, table: pd.DataFrame, history: pd.DataFrame, today: dt.date, since: dt.date, edition: str = "2011"
+    plan: Plan, table: pd.DataFrame, history: pd.DataFrame, today: dt.date, since: dt.date, edition: str | None = None
 ) -> Pack:
-    """The whole pack from the task table and the history, as of ``today``, with changes since ``since``."""
+    """The whole pack from the task table and the history, as of ``today``, with changes since ``since``.
+
+    Clauses are shown in ``edition`` (the plan's by default); the headline counts its edition.
+    """
+    edition = edition or plan.edition
     weekly = timeline.burnup(plan, history, today)
     outlook = timeline.forecast(plan, table, weekly, today)
-    summary = readiness.status_summary(plan, table, today, outlook)
-    gates = stage_gates(plan, summary)
+    stage_gate = gates_.gates(plan, table, today, outlook)
+    clauses = readiness.clause_readiness(plan, table, edition)
+    summary = status_summary(
+        plan, table, stage_gate, clauses if edition == plan.edition else readiness.clause_readiness(plan, table)
+    )
+    gates = stage_gates(plan, summary, stage_gate)
     return Pack(
         organisation=plan.organisation,
         scope=plan.scope,
@@ -216,7 +199,7 @@ def build_pack(
         blocked=readiness.blocked_tasks(table),
         overdue=readiness.overdue_tasks(table, today),
         critical_path=readiness.critical_path(plan, table),
-        clauses=readiness.clause_readiness(plan, table, edition),
+        clauses=clauses,
         weekly=weekly,
         counts=readiness.status_counts(plan, table),
     )

@@ -1,7 +1,8 @@
 """A realistic mid-rollout state relative to a given day, written as real saves.
 
-Initiation and most of phase 1 are done, phase 2 is under way with a few overdue and
-blocked tasks, and later stages are planned. The same day always gives the same state.
+Initiation and most of phase 1 are done, most of it verified by a second person, phase 2 is
+under way with a few overdue and blocked tasks, and later stages are planned. The same day
+always gives the same state.
 """
 
 from __future__ import annotations
@@ -44,12 +45,15 @@ DONE_NOTES = [
 ]
 
 
+VERIFIED_SHARE = 0.85  # of the done tasks with evidence; the rest wait for their second pair of eyes
+
+
 @dataclass
 class Event:
     at: dt.datetime
     by: str
     task_id: str
-    change: dict
+    change: dict  # empty for a verification of the task's evidence by ``by``
 
 
 def owner_of(task: Task) -> str:
@@ -131,6 +135,8 @@ def _task_events(
         start = max(begin, finish - dt.timedelta(days=length))
         due = finish + dt.timedelta(days=rng.choice([-4, -2, 0, 3, 7, 10]))
         evidence = "" if rng.random() < 0.06 else f"https://sms.example.org/evidence/{task.id}"
+        checked = evidence and rng.random() < VERIFIED_SHARE and finish + dt.timedelta(days=2) < today
+        checker = PEOPLE["Internal auditor"] if who != PEOPLE["Internal auditor"] else lead
         return [
             _event(start - dt.timedelta(days=3), lead, task, owner=who, start=start, due=max(due, start)),
             _event(start, who, task, status="in_progress", percent=rng.choice([10, 20, 25])),
@@ -143,6 +149,7 @@ def _task_events(
                 evidence=evidence,
                 **({"notes": rng.choice(DONE_NOTES)} if rng.random() < 0.3 else {}),
             ),
+            *([_event(finish + dt.timedelta(days=rng.randint(2, 6)), checker, task)] if checked else []),
         ]
     if fate in ("in_progress", "blocked"):
         start = today - dt.timedelta(days=rng.randint(10, 50))
@@ -190,15 +197,22 @@ def _event(day: dt.date, by: str, task: Task, **change) -> Event:
     return Event(at, by, task.id, change)
 
 
+def _last_hour(today: dt.date) -> dt.datetime:
+    return dt.datetime.combine(today - dt.timedelta(days=1), dt.time(17), dt.UTC)
+
+
 def write_demo(plan: Plan, store: FileStore, today: dt.date) -> int:
     """Fill an empty data folder with the demo; returns the number of saves."""
     if store.progress_path().exists() or store.backups():
         raise StoreError(f"{store.folder} already holds progress; the demo only fills an empty data folder")
     rng = random.Random(today.toordinal())
-    saves: dict[tuple[dt.datetime, str], dict] = {}
+    saves: dict[tuple[dt.datetime, str, bool], dict] = {}
     for event in timeline(plan, today, rng):
-        key = (event.at.replace(minute=0), event.by)
+        key = (min(event.at.replace(minute=0), _last_hour(today)), event.by, not event.change)
         saves.setdefault(key, {}).setdefault(event.task_id, {}).update(event.change)
-    for (at, by), changes in sorted(saves.items()):
-        store.save(changes, None, by=by, source="ui", at=at)
+    for (at, by, verifying), changes in sorted(saves.items()):
+        if verifying:
+            store.verify(list(changes), by=by, source="ui", at=at)
+        else:
+            store.save(changes, None, by=by, source="ui", at=at)
     return len(saves)

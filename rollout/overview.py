@@ -13,8 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from rollout import cache, readiness, timeline, views
+from rollout.gates import Gate, gates
 from rollout.plan import EDITIONS, Plan
-from rollout.stores.files import FileStore
+from rollout.stores.base import Store
+from rollout.summary import status_summary
 
 
 @dataclass
@@ -22,6 +24,7 @@ class Overview:
     tasks: pd.DataFrame
     burnup: pd.DataFrame
     forecast: timeline.Forecast
+    gates: list[Gate]
     status: dict
     overall: dict
     clauses: dict[str, pd.DataFrame]
@@ -33,18 +36,21 @@ class Overview:
     orphans: list[str]
 
 
-def compute(plan: Plan, store: FileStore, today: dt.date) -> Overview:
+def compute(plan: Plan, store: Store, today: dt.date) -> Overview:
     snapshot = store.load()
     tasks = readiness.task_table(plan, snapshot.progress)
     weekly = timeline.burnup(plan, store.history(committed=snapshot.seq), today)
     forecast = timeline.forecast(plan, tasks, weekly, today)
+    stage_gates = gates(plan, tasks, today, forecast)
+    clauses = {edition: readiness.clause_readiness(plan, tasks, edition) for edition in EDITIONS}
     return Overview(
         tasks=tasks,
         burnup=weekly,
         forecast=forecast,
-        status=readiness.status_summary(plan, tasks, today, forecast),
+        gates=stage_gates,
+        status=status_summary(plan, tasks, stage_gates, clauses[plan.edition]),
         overall=readiness.overall_readiness(tasks),
-        clauses={edition: readiness.clause_readiness(plan, tasks, edition) for edition in EDITIONS},
+        clauses=clauses,
         stages=readiness.stage_readiness(plan, tasks),
         overdue=readiness.overdue_tasks(tasks, today),
         blocked=readiness.blocked_tasks(tasks),
@@ -54,10 +60,10 @@ def compute(plan: Plan, store: FileStore, today: dt.date) -> Overview:
     )
 
 
-def load(plan: Plan, store: FileStore, today: dt.date) -> Overview:
+def load(plan: Plan, store: Store, today: dt.date) -> Overview:
     """The overview of a plan and a data folder on a day, from the cache when no file changed."""
     plan_files = sorted(Path(plan.folder).glob("*.y*ml"))
-    key = (cache.stamp(plan_files), str(store.folder.resolve()), store.version(), today.isoformat())
+    key = (cache.stamp(plan_files), store.location, store.version(), today.isoformat())
     return cache.cached("overview", key, lambda: compute(plan, store, today))
 
 

@@ -26,10 +26,17 @@ COLUMNS = [
     "notes",
     "updated_at",
     "updated_by",
+    "verified_by",
+    "verified_at",
     "revision",
     "seq",
 ]
+# the columns before verification was recorded: such a file still reads, and gains them on its next save
+EARLIER_COLUMNS = [c for c in COLUMNS if c not in ("verified_by", "verified_at")]
 INT_COLUMNS = ("percent", "revision", "seq")
+VERIFICATION = ("verified_by", "verified_at")
+RECORDED = (*values.FIELDS, *VERIFICATION)  # the fields whose every change is a history row
+CLEARS_VERIFICATION = ("status", "percent", "evidence")  # a change of these needs a new check
 
 
 class StoreError(Exception):
@@ -103,9 +110,60 @@ def default_row(task_id: str) -> dict[str, Any]:
         "notes": "",
         "updated_at": "",
         "updated_by": "",
+        "verified_by": "",
+        "verified_at": "",
         "revision": 0,
         "seq": 0,
     }
+
+
+@dataclass(frozen=True)
+class PlanRules:
+    """What a save must know of the plan: its tasks, and the leaves each mandatory sms task serves.
+
+    ISO/IEC 20000-1 permits no exclusion of a requirement, so a save may not leave a leaf of the
+    plan's edition without an applicable mandatory sms task.
+    """
+
+    task_ids: tuple[str, ...]
+    edition: str = ""
+    serves: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task -> leaves
+    served_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # leaf -> tasks
+
+    @classmethod
+    def of(cls, plan_or_ids: Any) -> PlanRules:
+        """The rules of a Plan; a plain list of task ids (tests, tools) has no clause rules."""
+        if isinstance(plan_or_ids, PlanRules):
+            return plan_or_ids
+        if not hasattr(plan_or_ids, "tasks"):
+            return cls(tuple(plan_or_ids))
+        plan = plan_or_ids
+        serves = {t.id: plan.clauses_of(t, plan.edition) for t in plan.tasks.values() if t.builds_sms}
+        served_by: dict[str, list[str]] = {}
+        for task_id, leaves in serves.items():
+            for leaf in leaves:
+                served_by.setdefault(leaf, []).append(task_id)
+        return cls(tuple(plan.tasks), plan.edition, serves, {k: tuple(v) for k, v in served_by.items()})
+
+    def excluded(self, status_after: Mapping[str, str], going: list[str]) -> list[tuple[str, str, str]]:
+        """Problems for the tasks set not applicable in a save that would leave a leaf with no mandatory sms task."""
+        problems = []
+        for task_id in going:
+            bare = [
+                leaf
+                for leaf in self.serves.get(task_id, ())
+                if all(status_after.get(other, "not_started") == "not_applicable" for other in self.served_by[leaf])
+            ]
+            if bare:
+                problems.append(
+                    (
+                        task_id,
+                        "status",
+                        f"not applicable would leave clause {', '.join(bare)} ({self.edition}) with no mandatory task; "
+                        "ISO/IEC 20000-1 permits no exclusion of a requirement, so the work is needed",
+                    )
+                )
+        return problems
 
 
 def utc_stamp(at: dt.datetime) -> str:
@@ -147,10 +205,102 @@ def apply_change(row: dict[str, Any], change: Mapping[str, Any]) -> dict[str, An
         problems.append((task_id, "status" if status is not None else "percent", str(exc)))
     if new["start"] and new["due"] and new["due"] < new["start"]:
         problems.append((task_id, "due", f"due {new['due']} is before start {new['start']}"))
+    touched_note = "notes" in change or (status == "not_applicable" and row["status"] != "not_applicable")
+    if new["status"] == "not_applicable" and not new["notes"] and touched_note:
+        problems.append((task_id, "notes", "not applicable needs a note saying why the work is not needed"))
     if problems:
         raise ChangeError(problems)
+    if row.get("verified_by") and any(text_of(new[f]) != text_of(row[f]) for f in CLEARS_VERIFICATION):
+        new["verified_by"] = new["verified_at"] = ""  # what was checked is no longer what is there
     return new
 
 
+def verified(row: dict[str, Any], by: str, at: str, done_by: str) -> dict[str, Any]:
+    """The row verified by ``by`` (four eyes: not the person who set it done); raises ChangeError if it cannot be."""
+    task_id = row["task_id"]
+    if row["status"] != "done":
+        problem = f"is {values.STATUS_LABELS[row['status']].lower()}; only a done task's evidence is verified"
+    elif not row["evidence"]:
+        problem = "has no evidence to verify; add the link or reference to the evidence first"
+    elif done_by and by.casefold() == done_by.casefold():
+        problem = f"was set done by {done_by}; a second person verifies it (four eyes)"
+    elif row["verified_by"]:
+        problem = f"is already verified by {row['verified_by']} at {row['verified_at']}"
+    else:
+        return {**row, "verified_by": by, "verified_at": at}
+    raise ChangeError([(task_id, "verified_by", problem)])
+
+
 def diff_rows(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return [(f, text_of(old[f]), text_of(new[f])) for f in values.FIELDS if text_of(old[f]) != text_of(new[f])]
+    return [(f, text_of(old[f]), text_of(new[f])) for f in RECORDED if text_of(old[f]) != text_of(new[f])]
+
+
+def check_revisions(rows: Mapping[str, dict], changes: Mapping[str, Mapping], revisions: Mapping[str, int]) -> None:
+    """Refuse, listing both sides, the tasks changed since the caller loaded them (ConflictError)."""
+    conflicts = []
+    for task_id, change in changes.items():
+        current = rows.get(task_id, default_row(task_id))
+        loaded = revisions.get(task_id)
+        if loaded is not None and int(loaded) != current["revision"]:
+            conflicts.append(
+                Conflict(
+                    task_id,
+                    int(loaded),
+                    current["revision"],
+                    current["updated_by"],
+                    current["updated_at"],
+                    {f: text_of(current[f]) for f in values.FIELDS},
+                    {f: values.normalise_text(text_of(v)) for f, v in change.items()},
+                )
+            )
+    if conflicts:
+        raise ConflictError(conflicts)
+
+
+def updated_rows(
+    rows: Mapping[str, dict], changes: Mapping[str, Mapping], revisions: Mapping[str, int], rules: PlanRules
+) -> dict[str, dict]:
+    """Each changed task's row after the save, every rule applied; raises ConflictError or ChangeError, all at once."""
+    check_revisions(rows, changes, revisions)
+    known, problems, updates = set(rules.task_ids), [], {}
+    for task_id, change in changes.items():
+        if task_id not in known:
+            problems.append((task_id, "", "is not a task of the plan"))
+            continue
+        try:
+            updates[task_id] = apply_change(rows.get(task_id, default_row(task_id)), change)
+        except ChangeError as exc:
+            problems.extend(exc.problems)
+    going = [t for t, new in updates.items() if new["status"] == "not_applicable" != rows.get(t, {}).get("status")]
+    if going:
+        after = {t: r["status"] for t, r in rows.items()} | {t: r["status"] for t, r in updates.items()}
+        problems.extend(rules.excluded(after, going))
+    if problems:
+        raise ChangeError(problems)
+    return updates
+
+
+def committed_rows(
+    rows: dict[str, dict],
+    updates: Mapping[str, dict],
+    seq: int,
+    by: str,
+    source: str,
+    at: dt.datetime,
+    happened: Mapping[str, dt.datetime] | None = None,
+) -> list[tuple]:
+    """The history rows of a save (one per changed field), updating ``rows`` in place with the saved rows.
+
+    ``at`` is when the save is made; ``happened`` when a task's changes happened, where a caller
+    (an import of past progress) knows it: the history's ``at``, with ``recorded_at`` the save.
+    """
+    recorded, history = utc_stamp(at), []
+    for task_id, new in updates.items():
+        old = rows.get(task_id, default_row(task_id))
+        diffs = diff_rows(old, new)
+        if not diffs:
+            continue
+        when = utc_stamp(happened[task_id]) if happened and task_id in happened else recorded
+        history.extend((seq, when, by, source, task_id, f, o, n, recorded) for f, o, n in diffs)
+        rows[task_id] = {**new, "updated_at": recorded, "updated_by": by, "revision": old["revision"] + 1, "seq": seq}
+    return history

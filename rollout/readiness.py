@@ -1,7 +1,12 @@
-"""Readiness figures: every number the app, the CLI and the report show is computed here.
+"""The figures of the two questions, kept apart: how much of the planned work is done, and how far each clause is built.
 
-Clause, stage and overall readiness, stage gates and attention lists. Figures over time
-(burn-up, forecast, slipped tasks, the Gantt schedule) live in ``rollout.timeline``.
+- Implementation progress: the effort-weighted mean completion of every applicable task, all
+  kinds, overall and per stage; it drives the burn-up and the forecast (rollout.timeline).
+- Clause readiness: the same mean over the applicable mandatory sms tasks a clause names
+  explicitly (project, certification and optional work never counts), and "clauses
+  implemented": the leaves whose every such task is done and verified by a second person.
+
+Also the attention lists. Gates are in rollout.gates, figures over time in rollout.timeline.
 """
 
 from __future__ import annotations
@@ -9,19 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import graphlib
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rollout.plan import Plan
-from rollout.values import STATUSES
+from rollout.values import DECIMALS, FINISHED, STATUSES
 
-if TYPE_CHECKING:
-    from rollout.timeline import Forecast
-
-DECIMALS = 4
-FINISHED = ("done", "not_applicable")
 # The one place the red/amber/green thresholds live: a figure takes the first band whose bound it is below.
 RAG_BANDS: tuple[tuple[str, float], ...] = (("red", 0.5), ("amber", 0.85), ("green", math.inf))
 FIGURE_COLUMNS = ["readiness", "tasks", "task_ids"]
@@ -33,6 +33,7 @@ def task_table(plan: Plan, progress: pd.DataFrame) -> pd.DataFrame:
     table = tasks.merge(progress[~progress["orphaned"]].drop(columns="orphaned"), on="task_id", how="left")
     table["completion"] = table["percent"] / 100
     table["applicable"] = table["status"] != "not_applicable"
+    table["verified"] = table["verified_by"] != ""
     return table
 
 
@@ -46,6 +47,8 @@ def _task_fields(plan: Plan) -> pd.DataFrame:
             "deliverable": [t.deliverable for t in plan.tasks.values()],
             "effort": [t.effort_days for t in plan.tasks.values()],
             "mandatory": [t.mandatory for t in plan.tasks.values()],
+            "kind": [t.kind for t in plan.tasks.values()],
+            "min_weeks": pd.array([t.min_weeks for t in plan.tasks.values()], dtype="Int64"),
         }
     )
 
@@ -69,12 +72,12 @@ def _rounded(value: float) -> float:
 def weighted(table: pd.DataFrame) -> float | None:
     """Effort-weighted mean completion of the applicable tasks; None when there are none."""
     applicable = table["applicable"].to_numpy(dtype=bool)
-    return _weighted(
+    return weighted_mean(
         table["effort"].to_numpy(dtype=float)[applicable], table["completion"].to_numpy(dtype=float)[applicable]
     )
 
 
-def _weighted(effort: np.ndarray, completion: np.ndarray) -> float | None:
+def weighted_mean(effort: np.ndarray, completion: np.ndarray) -> float | None:
     # nansum: the sum pandas takes (missing values count as 0), without its overhead per call
     total = np.nansum(effort)
     if total == 0:
@@ -118,7 +121,10 @@ def _with_figures(frame: pd.DataFrame, figures: pd.DataFrame, keys: list[str]) -
 
 
 def clause_links(plan: Plan, edition: str) -> pd.DataFrame:
-    """(clause_id, task_id) for every clause a task serves in an edition: its leaves and every clause above them."""
+    """(clause_id, task_id) for every clause a mandatory sms task names in an edition: its leaves and every clause above.
+
+    Explicit tags only: the correspondence between editions never adds a task to a clause.
+    """
     return plan.derived(("clause_links", edition), lambda: _clause_links(plan, edition)).copy()
 
 
@@ -127,6 +133,7 @@ def _clause_links(plan: Plan, edition: str) -> pd.DataFrame:
     pairs = dict.fromkeys(
         (cid, task.id)
         for task in plan.tasks.values()
+        if task.builds_sms
         for leaf in plan.clauses_of(task, edition)
         for cid in above.get(leaf, ())
     )
@@ -145,10 +152,34 @@ def _clause_frame(plan: Plan, edition: str) -> pd.DataFrame:
     )
 
 
-def clause_readiness(plan: Plan, table: pd.DataFrame, edition: str = "2011") -> pd.DataFrame:
-    """Every clause of an edition, all levels, in tree order: id, title, depth, parent, readiness, tasks, task_ids."""
-    figures = _figures(clause_links(plan, edition), table, ["clause_id"])
-    return _with_figures(_clause_frame(plan, edition), figures, ["id"])
+def clause_readiness(plan: Plan, table: pd.DataFrame, edition: str | None = None) -> pd.DataFrame:
+    """Every clause of an edition (the plan's by default), all levels, in tree order.
+
+    Columns: id, title, depth, parent, readiness, tasks, task_ids, and ``implemented`` for the
+    leaves (True when every applicable mandatory sms task behind it is done and verified; None
+    for parents, which are not counted).
+    """
+    edition = edition or plan.edition
+    links = clause_links(plan, edition)
+    frame = _with_figures(_clause_frame(plan, edition), _figures(links, table, ["clause_id"]), ["id"])
+    return frame.assign(implemented=_implemented(plan, edition, links, table, frame))
+
+
+def _implemented(plan: Plan, edition: str, links: pd.DataFrame, table: pd.DataFrame, frame: pd.DataFrame) -> list:
+    leaves = {c.id for c in plan.clauses[edition].values() if c.is_leaf}
+    finished = (table["status"] == "done") & table["verified"]
+    open_ids = table.loc[table["applicable"] & ~finished, "task_id"]
+    unfinished = set(links.loc[links["task_id"].isin(open_ids), "clause_id"])
+    return [
+        (tasks > 0 and cid not in unfinished) if cid in leaves else None
+        for cid, tasks in zip(frame["id"], frame["tasks"], strict=True)
+    ]
+
+
+def implemented_count(clauses: pd.DataFrame) -> dict[str, int]:
+    """The headline "clauses implemented: N of M" over the leaves of a clause_readiness table."""
+    leaves = clauses["implemented"].notna()
+    return {"clauses": int(leaves.sum()), "implemented": int(clauses.loc[leaves, "implemented"].astype(bool).sum())}
 
 
 def stage_readiness(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
@@ -164,8 +195,9 @@ def overall_readiness(table: pd.DataFrame) -> dict[str, Any]:
     return {"readiness": weighted(table), "tasks": len(ids), "task_ids": ids}
 
 
-def clause_stage_readiness(plan: Plan, table: pd.DataFrame, edition: str = "2011") -> pd.DataFrame:
+def clause_stage_readiness(plan: Plan, table: pd.DataFrame, edition: str | None = None) -> pd.DataFrame:
     """Each clause x stage, clauses in tree order: the readiness of the clause's tasks within that stage."""
+    edition = edition or plan.edition
     links = clause_links(plan, edition).merge(table[["task_id", "stage"]], on="task_id")
     figures = _figures(links, table, ["clause_id", "stage"])
     clauses = _clause_frame(plan, edition)
@@ -199,120 +231,13 @@ def figure_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-# gates -------------------------------------------------------------------------
-def _missing_reasons(table: pd.DataFrame) -> np.ndarray:
-    """Why each task keeps its stage's gate shut; "" when it does not."""
-    status = table["status"].to_numpy(dtype=object)
-    not_applicable, done = status == "not_applicable", status == "done"
-    reason = np.select(
-        [
-            not_applicable & (table["notes"].to_numpy(dtype=object) == ""),
-            ~not_applicable & ~done,
-            done & (table["evidence"].to_numpy(dtype=object) == ""),
-        ],
-        ["not applicable without a note", "not done", "done without evidence"],
-        default="",
-    )
-    return np.where(table["mandatory"].to_numpy(dtype=bool), reason, "")
-
-
+# attention lists ---------------------------------------------------------------
 def overdue(table: pd.DataFrame, today: dt.date) -> pd.Series:
     """Tasks past their due date and not finished."""
     open_ = ~table["status"].isin(FINISHED)
     return open_ & table["due"].notna() & (table["due"] < pd.Timestamp(today))
 
 
-def _risk_reasons(table: pd.DataFrame, today: dt.date) -> np.ndarray:
-    """Why each mandatory task puts its stage's gate at risk (blocked, overdue); "" when it does not."""
-    late = overdue(table, today).to_numpy(dtype=bool)
-    blocked = table["status"].to_numpy(dtype=object) == "blocked"
-    flagged = np.flatnonzero(table["mandatory"].to_numpy(dtype=bool) & (late | blocked))
-    due = np.datetime_as_string(pd.to_datetime(table["due"]).to_numpy()[flagged], unit="D")
-    reasons = np.full(len(table), "", dtype=object)
-    reasons[flagged] = [
-        "; ".join((["blocked"] if is_blocked else []) + ([f"overdue (due {day})"] if is_late else []))
-        for is_blocked, is_late, day in zip(
-            blocked[flagged].tolist(), late[flagged].tolist(), due.tolist(), strict=True
-        )
-    ]
-    return reasons
-
-
-def _listed(task_ids: np.ndarray, reasons: np.ndarray) -> list[dict[str, str]]:
-    keep = reasons != ""
-    return [{"task_id": t, "reason": r} for t, r in zip(task_ids[keep].tolist(), reasons[keep].tolist(), strict=True)]
-
-
-def _forecast_risk(forecast: Forecast | None) -> list[dict[str, str | None]]:
-    if forecast is None or not forecast.late:
-        return []
-    return [{"task_id": None, "reason": f"the forecast {forecast.likely} is after the target {forecast.target}"}]
-
-
-def gate_missing(table: pd.DataFrame) -> list[dict[str, str]]:
-    """The mandatory tasks that keep a stage's gate shut, each with the reason."""
-    return _listed(table["task_id"].to_numpy(dtype=object), _missing_reasons(table))
-
-
-def gate_risks(table: pd.DataFrame, today: dt.date, forecast: Forecast | None = None) -> list[dict[str, str | None]]:
-    """Why a stage's unmet gate is at risk: mandatory tasks overdue or blocked, and a forecast after the target."""
-    return [*_listed(table["task_id"].to_numpy(dtype=object), _risk_reasons(table, today)), *_forecast_risk(forecast)]
-
-
-def gates(plan: Plan, table: pd.DataFrame, today: dt.date, forecast: Forecast | None = None) -> list[dict[str, Any]]:
-    """Each stage's gate: met, at risk or not met, what is missing and what puts it at risk."""
-    # every task's reasons at once, then split by stage
-    ids, stage = table["task_id"].to_numpy(dtype=object), table["stage"].to_numpy()
-    missing, risky = _missing_reasons(table), _risk_reasons(table, today)
-    out = []
-    for number in (s.number for s in plan.stages):
-        mine = stage == number
-        shut = _listed(ids[mine], missing[mine])
-        risks = [*_listed(ids[mine], risky[mine]), *_forecast_risk(forecast)] if shut else []
-        state = "met" if not shut else "at risk" if risks else "not met"
-        out.append(
-            {
-                "phase": number,
-                "gate": state,
-                "gate_met": not shut,
-                "gate_at_risk": bool(risks),
-                "gate_missing": shut,
-                "gate_risks": risks,
-            }
-        )
-    return out
-
-
-def status_summary(plan: Plan, table: pd.DataFrame, today: dt.date, forecast: Forecast | None = None) -> dict:
-    """The figures of `status --json`: overall, counts, and per stage readiness and gate."""
-    stages = table["stage"].to_numpy()
-    done = table["status"].to_numpy(dtype=object) == "done"
-    applicable = table["applicable"].to_numpy(dtype=bool)
-    effort, completion = table["effort"].to_numpy(dtype=float), table["completion"].to_numpy(dtype=float)
-    phases = []
-    for stage, gate in zip(plan.stages, gates(plan, table, today, forecast), strict=True):
-        mine = stages == stage.number
-        counted = mine & applicable
-        phases.append(
-            {
-                "phase": stage.number,
-                "name": stage.name,
-                "tasks": int(mine.sum()),
-                "done": int(done[mine].sum()),
-                "readiness": _weighted(effort[counted], completion[counted]),
-                **gate,
-            }
-        )
-    return {
-        "overall": _weighted(effort[applicable], completion[applicable]),
-        "tasks": len(table),
-        "done": int(done.sum()),
-        "not_applicable": int((~applicable).sum()),
-        "phases": phases,
-    }
-
-
-# attention lists ---------------------------------------------------------------
 ATTENTION_COLUMNS = ["task_id", "stage", "title", "status", "percent", "owner", "due"]
 
 

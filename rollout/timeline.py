@@ -7,8 +7,8 @@ and each of the last 8 weeks is a whole week. A day is a UTC calendar day.
 from __future__ import annotations
 
 import datetime as dt
-import graphlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -18,11 +18,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rollout.plan import Plan
-from rollout.readiness import DECIMALS, FINISHED, overdue
-from rollout.values import STATUSES
+from rollout.readiness import overdue
+from rollout.schedule import operating_floor
+from rollout.values import DECIMALS, FINISHED, STATUSES
 
 VELOCITY_WEEKS = 8
 MIN_PROGRESS_WEEKS = 3
+NO_LATEST = "the slowest weeks made no progress"
+DayFormat = Callable[[dt.date], str]
 REPLAYED_FIELDS = ("status", "percent")
 STATUS_CODES = {status: float(code) for code, status in enumerate(STATUSES)}
 
@@ -138,7 +141,7 @@ def burnup(plan: Plan, history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Forecast:
-    """When the remaining effort is likely done, at the pace of the last weeks."""
+    """When the remaining effort is likely done, at the pace of the last weeks, and never before operating periods end."""
 
     today: dt.date
     target: dt.date
@@ -149,6 +152,7 @@ class Forecast:
     earliest: dt.date | None
     latest: dt.date | None
     reason: str | None
+    floor: tuple[dt.date, str, dt.date] | None = None  # (end, task, start) of the longest-running operating period
 
     @property
     def remaining(self) -> float:
@@ -162,14 +166,42 @@ class Forecast:
     def late(self) -> bool:
         return self.likely is not None and self.likely > self.target
 
-    def sentence(self) -> str:
-        """The forecast in words, for the CLI and the pages."""
+    def verdict(self) -> str | None:
+        return None if self.likely is None else "on track" if self.on_track else "after the target"
+
+    def range_text(self, day: DayFormat = str) -> str:
+        """'between 08 Mar 2027 and 20 May 2027', or with no latest date, why there is none."""
+        if self.latest is None:
+            return f"from {day(self.earliest)}, with no latest date: {NO_LATEST}"
+        return f"between {day(self.earliest)} and {day(self.latest)}"
+
+    def floor_text(self, day: DayFormat = str) -> str | None:
+        """Why no date can come sooner: the operating period still to run, if it decides the dates."""
+        if self.floor is None or self.likely is None or self.likely > self.floor[0]:
+            return None
+        end, task, start = self.floor
+        weeks = (end - start).days // 7
+        return f"not before {day(end)}, when the {weeks}-week operating period of {task} (from {day(start)}) ends"
+
+    def sentence(self, day: DayFormat = str) -> str:
+        """The forecast in one line, for the CLI."""
         if self.reason:
-            return f"{self.reason}; target {self.target}"
-        latest = self.latest or "none in sight (the slowest weeks made no progress)"
-        verdict = "on track" if self.on_track else "after the target"
+            return f"{self.reason}; target {day(self.target)}"
+        floor = self.floor_text(day)
         return (
-            f"likely finish {self.likely} (earliest {self.earliest}, latest {latest}); target {self.target}: {verdict}"
+            f"likely finish {day(self.likely)} ({self.range_text(day)}); target {day(self.target)}: {self.verdict()}"
+            + (f"; {floor}" if floor else "")
+        )
+
+    def paragraph(self, day: DayFormat = str, strong: Callable[[str], str] = str) -> str:
+        """The forecast as the pages and the pack tell it; ``strong`` marks what the reader should see first."""
+        if self.reason:
+            return f"{self.reason[:1].upper()}{self.reason[1:]}. The certification target is {day(self.target)}."
+        floor = self.floor_text(day)
+        return (
+            f"At the pace of the last {VELOCITY_WEEKS} weeks the remaining {self.remaining:g} effort-days are likely "
+            f"done by {strong(day(self.likely))} ({self.range_text(day)}): {strong(str(self.verdict()))} against the "
+            f"certification target {day(self.target)}." + (f" {floor[:1].upper()}{floor[1:]}." if floor else "")
         )
 
     def as_json(self) -> dict:
@@ -187,6 +219,8 @@ class Forecast:
             "reason": self.reason,
             "remaining_effort": self.remaining,
             "weekly_velocity": list(self.velocities),
+            "not_before": iso(self.floor[0]) if self.floor else None,
+            "not_before_task": self.floor[1] if self.floor else None,
         }
 
 
@@ -215,6 +249,7 @@ def forecast(plan: Plan, table: pd.DataFrame, weekly: pd.DataFrame, today: dt.da
     (numpy's linear interpolation). No forecast before 3 of the 8 weeks show progress. The mean
     can fall outside the two percentiles (one slow week pulls it below the 25th), so earliest and
     latest are clamped to keep earliest <= likely <= latest; a latest of None (never) stays None.
+    No date is earlier than the end of the longest operating period still to run (``min_weeks``).
     """
     applicable = table["applicable"]  # two columns masked, not the whole table
     effort = table["effort"][applicable]
@@ -222,7 +257,13 @@ def forecast(plan: Plan, table: pd.DataFrame, weekly: pd.DataFrame, today: dt.da
     ceiling = _round_sum(effort)
     speed = velocities(weekly, today)
     likely, earliest, latest, reason = _dates(today, ceiling - done, speed)
-    return Forecast(today, plan.target_date, done, ceiling, tuple(speed.tolist()), likely, earliest, latest, reason)
+    floor = operating_floor(plan, table, today)
+    if floor is not None and likely is not None:  # no date before the longest operating period can end
+        likely, earliest = max(likely, floor[0]), max(earliest, floor[0])
+        latest = None if latest is None else max(latest, floor[0])
+    return Forecast(
+        today, plan.target_date, done, ceiling, tuple(speed.tolist()), likely, earliest, latest, reason, floor
+    )
 
 
 def plan_forecast(plan: Plan, table: pd.DataFrame, history: pd.DataFrame, today: dt.date) -> Forecast:
@@ -284,51 +325,3 @@ def slipped(plan: Plan, table: pd.DataFrame, history: pd.DataFrame, since: dt.da
     rows["days_later"] = (rows["due_now"] - rows["due_then"]).dt.days.where(moved[reason != ""])
     columns = ["task_id", "stage", "title", "status", "due_then", "due_now", "days_later", "reason"]
     return rows[columns].reset_index(drop=True)
-
-
-def _days(values: pd.Series) -> np.ndarray:
-    return values.to_numpy(dtype="datetime64[D]", copy=True)
-
-
-def gantt_table(plan: Plan, table: pd.DataFrame, today: dt.date | None = None) -> pd.DataFrame:
-    """One bar per task: start to the end of its due day; missing dates come from a forward pass.
-
-    A task lasts ceil(effort_days) working days (Monday to Friday, at least one). With a start
-    only it ends that many working days later; with a due only it starts that many before.
-    With neither it starts on the first working day on or after plan.start_date, the ends of
-    its dependencies and, when unfinished and ``today`` is given, today. Bars with a derived
-    date are flagged ``planned``. ``finish`` is exclusive (the day after the last day).
-    Columns: task_id, stage, stage_name, title, status, percent, owner, start, finish, planned.
-    """
-    length = np.maximum(1, np.ceil(table["effort"].to_numpy())).astype(int)
-    start, due = _days(table["start"]), _days(table["due"])
-    only_start, only_due = ~np.isnat(start) & np.isnat(due), np.isnat(start) & ~np.isnat(due)
-    finish = due + 1
-    finish[only_start] = np.busday_offset(start[only_start], length[only_start], roll="forward")
-    start[only_due] = np.busday_offset(due[only_due], 1 - length[only_due], roll="backward")
-    _forward_pass(plan, table, start, finish, length, today)
-    out = table[["task_id", "stage", "title", "status", "percent", "owner"]].copy()
-    out.insert(2, "stage_name", out["stage"].map({s.number: s.name for s in plan.stages}))
-    out["start"] = pd.to_datetime(start)
-    out["finish"] = pd.to_datetime(finish)
-    out["planned"] = (table["start"].isna() | table["due"].isna()).to_numpy()
-    return out
-
-
-def _forward_pass(
-    plan: Plan, table: pd.DataFrame, start: np.ndarray, finish: np.ndarray, length: np.ndarray, today: dt.date | None
-) -> None:
-    """Fill the undated tasks' start and finish in place, dependencies first."""
-    position = {tid: i for i, tid in enumerate(table["task_id"])}
-    undated = set(table["task_id"][np.isnat(start) & np.isnat(finish)])
-    unfinished = set(table["task_id"][~table["status"].isin(FINISHED)])
-    graph = graphlib.TopologicalSorter({tid: plan.tasks[tid].depends_on for tid in undated})
-    for tid in graph.static_order():
-        if tid not in undated:
-            continue
-        i = position[tid]
-        floor = [np.datetime64(plan.start_date, "D"), *(finish[position[d]] for d in plan.tasks[tid].depends_on)]
-        if today is not None and tid in unfinished:
-            floor.append(np.datetime64(today, "D"))
-        start[i] = np.busday_offset(max(floor), 0, roll="forward")
-        finish[i] = np.busday_offset(start[i], length[i])

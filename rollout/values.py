@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 STATUSES = ("not_started", "in_progress", "blocked", "done", "not_applicable")
+FINISHED = ("done", "not_applicable")  # nothing more to do on the task
+DECIMALS = 4  # figures are kept to four decimals
 STATUS_LABELS = {
     "not_started": "Not started",
     "in_progress": "In progress",

@@ -13,6 +13,7 @@ from rollout import readiness, values
 from rollout.plan import Plan
 from rollout.progress import text_of
 from rollout.readiness import overdue
+from rollout.values import DECIMALS, FINISHED
 
 EDITABLE = ["status", "percent", "owner", "start", "due", "evidence", "notes"]
 SHOW = {
@@ -32,7 +33,7 @@ class TaskFilter:
     owner: str | None = None
     role: str | None = None
     clause: str | None = None
-    edition: str = "2011"
+    edition: str | None = None
     text: str = ""
     show: str = "all"
 
@@ -57,7 +58,7 @@ def filter_tasks(plan: Plan, table: pd.DataFrame, how: TaskFilter, today: dt.dat
     if how.role:
         keep &= table["role"] == how.role
     if how.clause:
-        keep &= table["task_id"].isin(clause_task_ids(plan, how.clause, how.edition))
+        keep &= table["task_id"].isin(clause_task_ids(plan, how.clause, how.edition or plan.edition))
     if how.text.strip():
         needle = how.text.strip()
         keep &= table["task_id"].str.contains(needle, case=False, regex=False) | table["title"].str.contains(
@@ -117,7 +118,7 @@ def changes_from_edits(base: pd.DataFrame, edited_rows: dict, ids: list[str]) ->
 def owner_summary(table: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """Who owes what: per owner, the unfinished tasks, how many are overdue or blocked, and the next due date."""
     status = table["status"].to_numpy(dtype=object)
-    open_ = ~np.isin(status, readiness.FINISHED)
+    open_ = ~np.isin(status, FINISHED)
     owners = table["owner"].to_numpy(dtype=object)[open_]
     codes, names = pd.factorize(np.where(owners == "", "(no owner)", owners), sort=True)
     late = overdue(table[["status", "due"]], today).to_numpy(dtype=bool)[open_]
@@ -166,11 +167,15 @@ def attention(plan: Plan, table: pd.DataFrame, today: dt.date, limit: int = 10) 
 
 
 def breakdown(table: pd.DataFrame, task_ids: list[str]) -> tuple[pd.DataFrame, str]:
-    """The tasks behind a readiness figure with each one's share, and the sum that gives the figure."""
-    rows = table[table["task_id"].isin(task_ids)].assign(done_days=lambda f: (f["effort"] * f["completion"]).round(2))
+    """The tasks behind a figure with each one's share, and the sum that gives the figure.
+
+    The sum is taken over the exact shares and only then rounded for display, so that the sentence
+    ends on the same percent as the figure itself (rounding each share first can move it a point).
+    """
+    rows = table[table["task_id"].isin(task_ids)].assign(done_days=lambda f: f["effort"] * f["completion"])
     rows = rows[["task_id", "title", "stage", "status", "percent", "effort", "done_days", "owner"]]
     done, effort = rows["done_days"].sum(), rows["effort"].sum()
     if not effort:
         return rows, "No applicable task serves this: it has no figure."
-    figure = readiness.percent_text(round(done / effort, readiness.DECIMALS))
-    return rows, f"Sum of effort x completion / sum of effort = {done:g} / {effort:g} days = {figure}"
+    figure = readiness.percent_text(round(done / effort, DECIMALS))
+    return rows, f"Sum of effort x completion / sum of effort = {round(done, DECIMALS):g} / {effort:g} days = {figure}"

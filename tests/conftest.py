@@ -30,7 +30,7 @@ def demo_master(tmp_path_factory, bundled_plan) -> Path:
     from rollout.stores.files import FileStore
 
     folder = tmp_path_factory.mktemp("demo-master") / "data"
-    write_demo(bundled_plan, FileStore(folder, list(bundled_plan.tasks)), dt.date.fromisoformat(DEMO_TODAY))
+    write_demo(bundled_plan, FileStore(folder, bundled_plan), dt.date.fromisoformat(DEMO_TODAY))
     return folder
 
 

@@ -49,9 +49,13 @@ def write_scenario(folder: Path):
     from rollout.stores.files import FileStore
 
     plan = load_plan(SCENARIO / "small")
-    store = FileStore(folder, list(plan.tasks))
+    store = FileStore(folder, plan)
     for save in yaml.safe_load((SCENARIO / "saves.yaml").read_text()):
-        store.save(save["changes"], None, by="Tester", source="ui", at=dt.datetime.fromisoformat(save["at"]))
+        at = dt.datetime.fromisoformat(save["at"])
+        if "verify" in save:
+            store.verify(save["verify"], by=save["by"], at=at)
+        else:
+            store.save(save["changes"], None, by="Tester", source="ui", at=at)
     return plan, store
 
 

@@ -74,11 +74,11 @@ def test_old_entries_are_pruned(private):
 def test_the_overview_follows_every_save(private, bundled_plan, demo_data):
     import datetime as dt
 
-    store = FileStore(demo_data, list(bundled_plan.tasks))
+    store = FileStore(demo_data, bundled_plan)
     today = dt.date(2026, 11, 28)
     before = overview.load(bundled_plan, store, today)
     assert overview.load(bundled_plan, store, today).status == before.status
-    store.save({"P4.01": {"status": "done", "evidence": "https://example.org/x"}}, None, by="t", source="cli")
+    store.save({"P4.03": {"status": "done", "evidence": "https://example.org/x"}}, None, by="t", source="cli")
     after = overview.load(bundled_plan, store, today)
     assert after.status["done"] == before.status["done"] + 1
     assert after.status == overview.compute(bundled_plan, store, today).status

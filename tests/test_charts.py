@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from pathlib import Path
@@ -10,7 +11,7 @@ import pandas as pd
 import plotly.io as pio
 import pytest
 
-from rollout import charts, readiness, timeline
+from rollout import charts, readiness, schedule, timeline
 from rollout.plan import Plan
 from rollout.values import STATUS_LABELS
 
@@ -40,12 +41,12 @@ def test_one_registered_theme_for_every_figure(scenario):
     weekly = timeline.burnup(plan, log, TODAY)
     clauses = readiness.clause_readiness(plan, table)
     figures = [
-        charts.build_clause_figure(clauses),
-        charts.build_heatmap_figure(readiness.clause_stage_readiness(plan, table)),
-        charts.build_radar_figure(clauses),
+        charts.build_clause_figure(clauses, edition="2018"),
+        charts.build_heatmap_figure(readiness.clause_stage_readiness(plan, table), edition="2018"),
+        charts.build_radar_figure(clauses, edition="2018"),
         charts.build_status_figure(readiness.status_counts(plan, table)),
         charts.build_burnup_figure(weekly, timeline.forecast(plan, table, weekly, TODAY)),
-        charts.build_gantt_figure(timeline.gantt_table(plan, table, TODAY), TODAY),
+        charts.build_gantt_figure(schedule.gantt_table(plan, table, TODAY), TODAY),
     ]
     theme = pio.templates[charts.TEMPLATE].layout
     for fig in figures:
@@ -66,7 +67,7 @@ def test_band_words_come_from_the_thresholds():
 
 def test_clause_bars_are_coloured_and_labelled_by_band(scenario):
     plan, table, _ = scenario
-    fig = charts.build_clause_figure(readiness.clause_readiness(plan, table), depth=1)
+    fig = charts.build_clause_figure(readiness.clause_readiness(plan, table, "2011"), depth=1, edition="2011")
     assert [t.name for t in fig.data] == [
         "red · below 50 %",
         "amber · 50 % to 84 %",
@@ -77,7 +78,7 @@ def test_clause_bars_are_coloured_and_labelled_by_band(scenario):
     assert set(got) == {"4.1", "4.2", "5.1", "5.2"}
     assert got["4.1"] == (0.6667, "66 % · amber", AMBER, "amber · 50 % to 84 %")
     assert got["4.2"] == (0.0, "0 % · red", RED, "red · below 50 %")
-    assert got["5.1"][:2] == (0.1667, "16 % · red")
+    assert got["5.1"][:2] == (0.0, "0 % · red")  # P3.01 alone: P2.02 is optional
     assert list(fig.layout.yaxis.categoryarray) == [
         "4.1 Management responsibility",
         "4.2 Governance of processes operated by other parti…",  # long titles are shortened
@@ -92,18 +93,21 @@ def test_clause_bars_are_coloured_and_labelled_by_band(scenario):
 
 def test_clause_bars_of_2018_show_clauses_without_tasks(scenario):
     plan, table, _ = scenario
-    fig = charts.build_clause_figure(readiness.clause_readiness(plan, table, "2018"), depth=1, edition="2018")
+    without = dataclasses.replace(plan, tasks={k: t for k, t in plan.tasks.items() if k != "P3.01"})
+    fig = charts.build_clause_figure(readiness.clause_readiness(without, table, "2018"), depth=1, edition="2018")
     got = bars_by_id(fig)
-    assert got["8.2"] == (0.0, "no tasks", charts.NO_TASKS_COLOUR, "no tasks")
+    assert got["8.1"] == (0.0, "no tasks", charts.NO_TASKS_COLOUR, "no tasks")  # P1.03 n/a, P2.02 optional
     assert got["5.2"][:3] == (1.0, "100 % · green", GREEN)
     assert "2018 edition" in fig.layout.title.text
-    every_level = charts.build_clause_figure(readiness.clause_readiness(plan, table, "2018"), depth=None)
+    every_level = charts.build_clause_figure(
+        readiness.clause_readiness(plan, table, "2018"), depth=None, edition="2018"
+    )
     assert len(bars_by_id(every_level)) == 10
 
 
 def test_heatmap_cells_are_clauses_within_stages(scenario):
     plan, table, _ = scenario
-    fig = charts.build_heatmap_figure(readiness.clause_stage_readiness(plan, table), depth=1)
+    fig = charts.build_heatmap_figure(readiness.clause_stage_readiness(plan, table, "2011"), depth=1, edition="2011")
     heat = fig.data[0]
     assert list(heat.x) == ["Initiation", "Phase 1", "Phase 2", "Phase 3", "Post-implementation"]
     assert [label.split()[0] for label in heat.y] == ["4.1", "4.2", "5.1", "5.2"]
@@ -117,12 +121,12 @@ def test_heatmap_cells_are_clauses_within_stages(scenario):
 
 def test_radar_axes_are_the_top_level_clauses(scenario):
     plan, table, _ = scenario
-    fig = charts.build_radar_figure(readiness.clause_readiness(plan, table))
+    fig = charts.build_radar_figure(readiness.clause_readiness(plan, table, "2011"), edition="2011")
     polar = fig.data[0]
     assert list(polar.theta) == ["4 General requirements", "5 Design and transition", "4 General requirements"]
-    assert list(polar.r) == [0.4, 0.16, 0.4]  # closed around
-    assert list(polar.text) == ["40 % · red", "16 % · red", ""]
-    fig_2018 = charts.build_radar_figure(readiness.clause_readiness(plan, table, "2018"), "2018")
+    assert list(polar.r) == [0.4, 0.12, 0.4]  # closed around
+    assert list(polar.text) == ["40 % · red", "12 % · red", ""]
+    fig_2018 = charts.build_radar_figure(readiness.clause_readiness(plan, table), edition="2018")
     assert [t.split()[0] for t in fig_2018.data[0].theta] == ["4", "5", "8", "4"]
 
 
@@ -131,7 +135,7 @@ def test_status_bars_stack_task_counts_per_stage(scenario):
     fig = charts.build_status_figure(readiness.status_counts(plan, table))
     assert [t.name for t in fig.data] == list(STATUS_LABELS.values())
     traces = {t.name: t for t in fig.data}
-    assert list(traces["Done"].y) == [1, 1, 0, 0, 0]
+    assert list(traces["Done"].y) == [1, 2, 0, 0, 0]
     assert list(traces["Not applicable"].y) == [0, 1, 0, 0, 1]
     assert list(traces["Blocked"].x) == ["Initiation", "Phase 1", "Phase 2", "Phase 3", "Post-implementation"]
     assert "P2.01" in traces["Blocked"].hovertext[2]
@@ -147,14 +151,14 @@ def test_burnup_shows_done_ceiling_forecast_and_target(scenario):
     assert list(traces) == [
         "Planned effort (ceiling)",
         "Done",
-        "Earliest finish 2026-10-23",
-        "Likely finish 2026-12-26",
+        "Earliest finish 2026-09-19",
+        "Likely finish 2026-11-17",
         "Target 2026-12-31",
     ]  # no latest date: the slowest weeks made no progress, so no range either
-    assert list(traces["Done"].y) == [0.0, 0.5, 2.0, 3.0, 3.6, 3.6]
-    assert list(traces["Planned effort (ceiling)"].y) == [20.0, 20.0, 20.0, 16.0, 16.0, 15.0, 15.0]
-    likely = traces["Likely finish 2026-12-26"]
-    assert list(likely.y) == [3.6, 15.0] and pd.Timestamp(likely.x[1]) == pd.Timestamp("2026-12-26")
+    assert list(traces["Done"].y) == [0.0, 0.5, 2.0, 3.0, 3.6, 4.6]
+    assert list(traces["Planned effort (ceiling)"].y) == [21.0, 21.0, 21.0, 17.0, 17.0, 16.0, 16.0]
+    likely = traces["Likely finish 2026-11-17"]
+    assert list(likely.y) == [4.6, 16.0] and pd.Timestamp(likely.x[1]) == pd.Timestamp("2026-11-17")
     assert {pd.Timestamp(x) for x in traces["Target 2026-12-31"].x} == {pd.Timestamp("2026-12-31")}
     assert "on track" in fig.layout.title.text
     assert fig.layout.yaxis.title.text == "Effort-days"
@@ -173,7 +177,7 @@ def test_burnup_with_a_full_range_and_without_a_forecast(scenario):
 
 def test_gantt_colours_by_status_and_draws_planned_bars_lighter(scenario):
     plan, table, _ = scenario
-    fig = charts.build_gantt_figure(timeline.gantt_table(plan, table, TODAY), TODAY)
+    fig = charts.build_gantt_figure(schedule.gantt_table(plan, table, TODAY), TODAY)
     traces = {t.name: t for t in fig.data}
     assert set(traces) == {"Done", "In progress", "Blocked", "Not started", "Not applicable"}
     assert traces["Blocked"].marker.color == charts.STATUS_COLOURS["blocked"]
@@ -189,7 +193,7 @@ def test_gantt_colours_by_status_and_draws_planned_bars_lighter(scenario):
 def test_the_same_clause_reads_the_same_in_the_chart_and_the_table(scenario):
     plan, table, _ = scenario
     clauses = readiness.clause_readiness(plan, table)
-    shown = bars_by_id(charts.build_clause_figure(clauses, depth=None))
+    shown = bars_by_id(charts.build_clause_figure(clauses, depth=None, edition="2018"))
     for record in readiness.figure_records(clauses):
         x, text, _, _ = shown[record["id"]]
         assert x == (record["readiness"] or 0.0)

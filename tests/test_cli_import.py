@@ -23,7 +23,7 @@ def cli(tmp_path, monkeypatch, capsys):
 
 @pytest.fixture
 def store(tmp_path, bundled_plan) -> FileStore:
-    return FileStore(tmp_path / "data", list(bundled_plan.tasks))
+    return FileStore(tmp_path / "data", bundled_plan)
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_a_hostile_file_exits_1_with_the_reason(cli, tmp_path):
 
 def test_template_and_xlsx_export(cli, tmp_path):
     code, out, _ = cli("template", tmp_path / "t.xlsx")
-    assert code == 0 and "wrote the import template with 109 tasks" in out
+    assert code == 0 and "wrote the import template with 115 tasks" in out
     code, out, _ = cli("template", tmp_path / "t.csv")
     assert code == 0 and (tmp_path / "t.csv").read_text(encoding="utf-8-sig").startswith("Task ID,Title,Status")
     code, _, err = cli("template", tmp_path / "t.txt")
@@ -118,4 +118,4 @@ def test_template_and_xlsx_export(cli, tmp_path):
     code, out, _ = cli("export", tmp_path / "e.xlsx")
     assert code == 0 and (tmp_path / "e.xlsx").read_bytes().startswith(b"PK")
     code, out, _ = cli("import", tmp_path / "e.xlsx")
-    assert code == 0 and "109 rows unchanged, 0 changed, 0 rejected" in out
+    assert code == 0 and "115 rows unchanged, 0 changed, 0 rejected" in out

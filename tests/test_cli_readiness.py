@@ -59,51 +59,61 @@ def as_json(result: tuple[int, str, str]) -> object:
 
 
 # the small plan: hand-computed -------------------------------------------------
-def test_readiness_json_is_every_clause_in_tree_order(small):
+def test_readiness_json_is_every_clause_of_the_plans_edition_in_tree_order(small):
     got = as_json(small("readiness", "--json"))
     assert [(r["id"], r["readiness"], r["tasks"]) for r in got] == [
-        ("4", 0.4, 3),
-        ("4.1", 0.6667, 2),
-        ("4.1.1", 0.6667, 2),
-        ("4.1.2", 1.0, 1),
-        ("4.2", 0.0, 1),
-        ("5", 0.16, 4),
-        ("5.1", 0.1667, 2),
-        ("5.2", 0.15, 2),
+        ("4", 0.2, 1),
+        ("4.1", 0.2, 1),
+        ("5", 0.75, 3),
+        ("5.1", 0.6667, 2),
+        ("5.2", 1.0, 2),
+        ("5.2.1", 1.0, 1),
+        ("5.2.2", 1.0, 1),
+        ("8", 0.12, 2),
+        ("8.1", 0.0, 1),
+        ("8.2", 0.2, 1),
     ]
-    assert got[1] == {
-        "id": "4.1",
-        "title": "Management responsibility",
+    assert got[3] == {
+        "id": "5.1",
+        "title": "Leadership and commitment",
         "readiness": 0.6667,
         "tasks": 2,
         "task_ids": ["P1.01", "P1.02"],
     }
 
 
-def test_readiness_by_phase_and_in_the_2018_edition(small):
+def test_readiness_by_phase_and_in_the_2011_edition(small):
     by_phase = as_json(small("readiness", "--by", "phase", "--json"))
     assert [(r["id"], r["readiness"], r["tasks"]) for r in by_phase] == [
         (0, 1.0, 1),
-        (1, 0.6667, 2),
+        (1, 0.75, 3),
         (2, 0.075, 2),
         (3, 0.0, 1),
         (4, 0.0, 1),
     ]
-    by_2018 = {r["id"]: r for r in as_json(small("readiness", "--edition", "2018", "--json"))}
-    assert by_2018["8.2"] == {"id": "8.2", "title": "Demand management", "readiness": None, "tasks": 0, "task_ids": []}
-    assert by_2018["8.1"]["readiness"] == 0.125
+    by_2011 = {r["id"]: r for r in as_json(small("readiness", "--edition", "2011", "--json"))}
+    assert by_2011["4.1"] == {
+        "id": "4.1",
+        "title": "Management responsibility",
+        "readiness": 0.6667,
+        "tasks": 2,
+        "task_ids": ["P1.01", "P1.02"],
+    }
+    assert by_2011["5.1"]["readiness"] == 0.0
 
 
 def test_forecast_json(small):
     assert as_json(small("forecast", "--json")) == {
-        "likely": "2026-12-26",
-        "earliest": "2026-10-23",
+        "likely": "2026-11-17",
+        "earliest": "2026-09-19",
         "latest": None,
         "target": "2026-12-31",
         "on_track": True,
         "reason": None,
         "remaining_effort": 11.4,
-        "weekly_velocity": [0.0, 0.0, 0.0, 0.5, 1.5, 1.0, 0.6, 0.0],
+        "weekly_velocity": [0.0, 0.0, 0.0, 0.5, 1.5, 1.0, 0.6, 1.0],
+        "not_before": "2026-08-31",
+        "not_before_task": "P3.01",
     }
 
 
@@ -123,29 +133,45 @@ def test_status_json_gates(small):
     assert phases[1]["gate_risks"] == [{"task_id": "P1.01", "reason": "overdue (due 2026-06-20)"}]
 
 
+def test_status_names_both_figures(small):
+    summary = as_json(small("status", "--json"))
+    assert (summary["edition"], summary["overall"], summary["implemented"]) == (
+        "2018",
+        0.2875,
+        {"clauses": 6, "implemented": 1},
+    )
+    code, out, _ = small("status")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "Readiness Test Org · ISO/IEC 20000-1:2018 with Amendment 1:2024"
+    assert lines[1] == "Implementation progress: 28 % (3 of 8 applicable tasks done, 2 not applicable)"
+    assert lines[2] == "Clauses implemented: 1 of 6"
+
+
 def test_human_output_is_a_short_table(small):
     code, out, _ = small("readiness")
     lines = out.splitlines()
     assert code == 0 and lines[0].split() == ["clause", "title", "ready", "tasks"]
-    assert lines[3].split() == ["4.1.1", "Management", "commitment", "66", "%", "2"]
+    assert lines[4].split() == ["5.1", "Leadership", "and", "commitment", "66", "%", "2"]
     code, out, _ = small("readiness", "--by", "phase")
-    assert out.splitlines()[2].split()[-3:] == ["66", "%", "2"]
+    assert out.splitlines()[2].split()[-3:] == ["75", "%", "3"]
     code, out, _ = small("forecast")
     assert out.splitlines()[0] == (
-        "likely finish 2026-12-26 (earliest 2026-10-23, latest none in sight (the slowest weeks made no progress)); "
+        "likely finish 2026-11-17 (from 2026-09-19, with no latest date: the slowest weeks made no progress); "
         "target 2026-12-31: on track"
     )
 
 
 # the demo ----------------------------------------------------------------------
 def reference(plan: Plan, table, clause_id: str, edition: str) -> tuple[float | None, list[str]]:
-    """A clause's figure the slow, obvious way: every applicable task serving it or a sub-clause."""
+    """A clause's figure the slow, obvious way: every applicable mandatory sms task naming it or a sub-clause."""
     rows = table.set_index("task_id")
     ids = [
         t.id
         for t in plan.tasks.values()
         if rows.loc[t.id, "status"] != "not_applicable"
-        and any(clause_id in plan.ancestors(leaf, edition) for leaf in plan.clauses_of(t, edition))
+        and t.kind == "sms"
+        and t.mandatory
+        and any(clause_id in plan.ancestors(leaf, edition) for leaf in t.clauses.get(edition, ()))
     ]
     effort = sum(plan.tasks[t].effort_days for t in ids)
     done = sum(plan.tasks[t].effort_days * rows.loc[t, "percent"] / 100 for t in ids)
@@ -156,7 +182,7 @@ def reference(plan: Plan, table, clause_id: str, edition: str) -> tuple[float | 
 def test_demo_readiness_matches_the_obvious_computation(demo, demo_master, bundled_plan, edition):
     got = as_json(demo("readiness", "--edition", edition, "--json"))
     assert [r["id"] for r in got] == list(bundled_plan.clauses[edition])
-    table = readiness.task_table(bundled_plan, FileStore(demo_master, list(bundled_plan.tasks)).load().progress)
+    table = readiness.task_table(bundled_plan, FileStore(demo_master, bundled_plan).load().progress)
     for record in got:
         assert (record["readiness"], record["task_ids"]) == reference(bundled_plan, table, record["id"], edition)
         assert record["tasks"] == len(record["task_ids"])
@@ -175,10 +201,10 @@ def test_demo_forecast_and_status_answer(demo):
 
 def test_the_cli_and_the_chart_show_the_same_figure(demo, demo_master, bundled_plan):
     records = {r["id"]: r for r in as_json(demo("readiness", "--json"))}
-    table = readiness.task_table(bundled_plan, FileStore(demo_master, list(bundled_plan.tasks)).load().progress)
-    fig = charts.build_clause_figure(readiness.clause_readiness(bundled_plan, table), depth=1)
+    table = readiness.task_table(bundled_plan, FileStore(demo_master, bundled_plan).load().progress)
+    fig = charts.build_clause_figure(readiness.clause_readiness(bundled_plan, table), depth=1, edition="2018")
     shown = {cid: x for trace in fig.data for cid, x in zip(trace.customdata, trace.x, strict=True)}
-    assert shown["4.1"] == records["4.1"]["readiness"]
+    assert shown["5.1"] == records["5.1"]["readiness"]
     assert all(x == (records[cid]["readiness"] or 0.0) for cid, x in shown.items())
 
 

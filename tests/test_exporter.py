@@ -17,7 +17,7 @@ from rollout.stores.files import FileStore
 
 @pytest.fixture
 def demo(demo_data, bundled_plan) -> FileStore:
-    return FileStore(demo_data, list(bundled_plan.tasks))
+    return FileStore(demo_data, bundled_plan)
 
 
 @pytest.fixture
@@ -40,14 +40,14 @@ def test_the_workbook_has_a_summary_and_one_sheet_per_stage_with_the_export_colu
     assert book.sheetnames == [exporter.SUMMARY_SHEET] + [f"Stage {s.number}" for s in bundled_plan.stages]
     for stage in bundled_plan.stages:
         sheet = book[f"Stage {stage.number}"]
-        assert [c.value for c in sheet[1]] == exporter.COLUMNS
+        assert [c.value for c in sheet[1]] == [*exporter.COLUMNS, "kind", "clauses_2011", "verified_by", "verified_at"]
         assert [sheet.cell(r, 1).value for r in range(2, sheet.max_row + 1)] == list(stage.task_ids)
 
 
 def test_stage_sheets_are_ready_to_work_in(book):
     sheet = book["Stage 2"]
     rows = sheet.max_row
-    assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref == f"A1:P{rows}"
+    assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref == f"A1:T{rows}"
     status, percent = sheet.data_validations.dataValidation
     assert status.type == "list" and status.formula1 == '"' + ",".join(values.STATUSES) + '"'
     assert str(status.sqref) == f"G2:G{rows}" and (percent.type, percent.formula1, percent.formula2) == (
@@ -65,7 +65,7 @@ def test_stage_sheets_are_ready_to_work_in(book):
 def test_the_summary_gives_counts_and_readiness_per_stage(book, bundled_plan):
     sheet = book[exporter.SUMMARY_SHEET]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    header = rows.index(["Stage", "Name", "Tasks", "Done", "Not applicable", "Readiness"])
+    header = rows.index(["Stage", "Name", "Tasks", "Done", "Not applicable", "Implementation progress"])
     stages = rows[header + 1 : header + 1 + len(bundled_plan.stages)]
     assert [r[0] for r in stages] == [s.number for s in bundled_plan.stages]
     assert sum(r[2] for r in stages) == len(bundled_plan.tasks) and all(r[5].endswith("%") for r in stages)
@@ -85,7 +85,7 @@ def test_the_csv_export_is_defused_and_keeps_the_columns(demo, bundled_plan):
     demo.save({"P1.01": {"notes": "-3 days late"}}, None, by="t", source="cli")
     data = exporter.export_bytes(bundled_plan, demo.load().progress, ".csv")
     table = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert list(table.columns) == exporter.COLUMNS
+    assert list(table.columns[: len(exporter.COLUMNS)]) == exporter.COLUMNS
     assert table.set_index("task_id").loc["P1.01", "notes"] == "'-3 days late"
 
 
@@ -93,7 +93,7 @@ def test_write_export_by_extension(tmp_path, demo, bundled_plan):
     progress = demo.load().progress
     for suffix in exporter.EXPORT_FORMATS:
         assert exporter.write_export(tmp_path / f"x{suffix}", bundled_plan, progress) == len(bundled_plan.tasks)
-    assert list(pd.read_parquet(tmp_path / "x.parquet").columns) == exporter.COLUMNS
+    assert list(pd.read_parquet(tmp_path / "x.parquet").columns)[: len(exporter.COLUMNS)] == exporter.COLUMNS
     with pytest.raises(ExportError, match=r"unknown export format \.pdf"):
         exporter.write_export(tmp_path / "x.pdf", bundled_plan, progress)
 
@@ -113,7 +113,7 @@ def test_the_template_lists_tasks_and_allowed_values(bundled_plan):
 
 @pytest.mark.parametrize("suffix", exporter.TEMPLATE_FORMATS)
 def test_a_filled_template_imports(tmp_path, bundled_plan, suffix):
-    store = FileStore(tmp_path / "data", list(bundled_plan.tasks))
+    store = FileStore(tmp_path / "data", bundled_plan)
     blank = tmp_path / f"template{suffix}"
     exporter.write_template(blank, bundled_plan)
     assert importer.preview_import(blank, bundled_plan, store).changed == 0  # blank cells keep saved values
@@ -139,7 +139,7 @@ def test_an_unknown_template_format_is_refused(tmp_path, bundled_plan):
 
 
 def test_an_exported_date_reads_back_as_the_same_day(demo, bundled_plan):
-    demo.save({"P4.01": {"start": dt.date(2027, 2, 28), "due": dt.date(2027, 3, 1)}}, None, by="t", source="cli")
+    demo.save({"P4.03": {"start": dt.date(2027, 2, 28), "due": dt.date(2027, 3, 1)}}, None, by="t", source="cli")
     data = exporter.export_bytes(bundled_plan, demo.load().progress)
     p = importer.preview_import(data, bundled_plan, demo, name="x.xlsx")
     assert p.changed == 0 and p.rejected == 0

@@ -24,7 +24,7 @@ def corpus(tmp_path_factory, bundled_plan) -> dict[str, Path]:
 
 @pytest.fixture
 def store(tmp_path, bundled_plan) -> FileStore:
-    return FileStore(tmp_path / "data", list(bundled_plan.tasks))
+    return FileStore(tmp_path / "data", bundled_plan)
 
 
 def preview(path, plan, store, **options) -> importer.Preview:
@@ -114,7 +114,7 @@ def test_title_rows_are_skipped_and_a_fraction_column_is_read_as_percent(corpus,
     assert got[("P0.01", "start")] == "2026-06-01" and got[("P0.01", "due")] == "2026-06-12"
     assert got[("P0.02", "status")] == "in_progress" and got[("P0.02", "percent")] == "40"  # " p0.02 " matched
     assert got[("P0.04", "status")] == "blocked" and got[("P0.04", "percent")] == "25"
-    assert got[("P0.05", "status")] == "not_applicable" and ("P0.05", "percent") not in got
+    assert got[("P0.12", "status")] == "not_applicable" and ("P0.12", "percent") not in got
     assert (p.changed, p.unchanged, p.rejected) == (4, 1, 0)
     assert p.changes.iloc[0][["sheet", "row"]].tolist() == ["Tracker", 5]  # rows as the spreadsheet shows them
     assert p.mapping["% Complete"] == "percent" and p.mapping["Ref"] == "task_id"
@@ -166,7 +166,7 @@ def test_the_first_sheet_with_a_header_is_read_and_another_can_be_chosen(corpus,
     p = preview(corpus["two_sheets.xlsx"], bundled_plan, store)
     assert p.sheets == ["Tracker"] and any("'Old' not read" in n for n in p.notes)
     chosen = preview(corpus["two_sheets.xlsx"], bundled_plan, store, sheet="Old")
-    assert set(changes(chosen)) == {("P3.07", "status"), ("P3.07", "percent")}
+    assert set(changes(chosen)) == {("P3.11", "status"), ("P3.11", "percent")}
     with pytest.raises(SpreadsheetError, match="has no sheet named 'Nope'"):
         preview(corpus["two_sheets.xlsx"], bundled_plan, store, sheet="Nope")
 
@@ -209,7 +209,7 @@ def test_done_at_40_is_refused_even_when_40_is_already_saved(tmp_path, bundled_p
 
 
 def test_a_blank_cell_in_a_foreign_sheet_keeps_the_saved_value(corpus, demo_data, bundled_plan):
-    store = FileStore(demo_data, list(bundled_plan.tasks))
+    store = FileStore(demo_data, bundled_plan)
     before = saved(store).loc["P2.01"]
     p = preview(corpus["blank_keeps.csv"], bundled_plan, store)
     assert set(changes(p)) == {("P2.01", "notes")} and before["owner"] != ""
@@ -307,7 +307,7 @@ def test_a_damaged_mappings_file_is_ignored(tmp_path):
 # the tool's own workbook -------------------------------------------------------------------
 @pytest.fixture
 def demo(demo_data, bundled_plan) -> FileStore:
-    return FileStore(demo_data, list(bundled_plan.tasks))
+    return FileStore(demo_data, bundled_plan)
 
 
 def export(store: FileStore, plan, path: Path) -> Path:

@@ -48,7 +48,7 @@ def test_the_since_date_moves_what_changed(demo_env, bundled_plan):
     at.date_input(key="committee_since").set_value(dt.date(2026, 11, 21)).run()
     assert not at.exception
     assert "What changed since 21 November 2026" in [s.value for s in at.subheader]
-    store = FileStore(demo_env, list(bundled_plan.tasks))
+    store = FileStore(demo_env, bundled_plan)
     table = readiness.task_table(bundled_plan, store.load().progress)
     changes = committee.changes_since(
         bundled_plan, table, store.history(), dt.date(2026, 11, 21), dt.date(2026, 11, 28)
@@ -63,7 +63,7 @@ def test_a_tab_is_filled_when_opened_and_a_long_list_in_full_on_request(demo_env
     at.session_state["committee_risks"] = next(t.label for t in at.tabs if t.label.startswith("Critical path"))
     at.run()
     assert any("chain of unfinished tasks" in c.value for c in at.caption)
-    table = readiness.task_table(bundled_plan, FileStore(demo_env, list(bundled_plan.tasks)).load().progress)
+    table = readiness.task_table(bundled_plan, FileStore(demo_env, bundled_plan).load().progress)
     path = readiness.critical_path(bundled_plan, table)
     assert len(path) > report.LIST_LIMIT
     assert tables(at)[-1]["Task"].tolist() == path["task_id"].head(report.LIST_LIMIT).tolist()
@@ -94,7 +94,7 @@ def test_without_chromium_the_page_explains_and_the_html_still_works(demo_env, m
 def test_notes_and_owners_show_as_typed(demo_env, bundled_plan):
     at = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
     changes = {"P1.29": {"notes": "*Waiting* for :red[vendor] <b>x</b>", "owner": "R&D_lead"}}
-    FileStore(demo_env, list(bundled_plan.tasks)).save(changes, None, by="Tester", source="ui", at=at)
+    FileStore(demo_env, bundled_plan).save(changes, None, by="Tester", source="ui", at=at)
     page = app(PAGE)
     decisions = next(m.value for m in page.markdown if m.value.startswith("| Decision"))
     assert r"\*Waiting\* for \:red\[vendor\] \<b\>x\<\/b\>" in decisions  # Markdown shows the text as typed

@@ -26,7 +26,7 @@ def data(tmp_path, monkeypatch):
 
 
 def store(folder) -> FileStore:
-    return FileStore(folder, list(load_plan(ROOT / "phases").tasks))
+    return FileStore(folder, load_plan(ROOT / "phases"))
 
 
 def workbook(rows: list[list]) -> bytes:

@@ -59,7 +59,7 @@ def test_the_overdue_link_opens_the_progress_page_filtered(demo_env):
     at.query_params["show"] = "Overdue"  # the link's query string: the filter's label, as bound widgets read it
     at.switch_page("pages/2_Progress.py").run()
     caption = next(c.value for c in at.caption if "tasks shown" in c.value)
-    assert caption == f"{metrics(app())['Overdue']} of 109 tasks shown."
+    assert caption == f"{metrics(app())['Overdue']} of 115 tasks shown."
 
 
 def test_the_first_start_welcomes_with_three_ways_in(tmp_path, monkeypatch):
@@ -68,7 +68,7 @@ def test_the_first_start_welcomes_with_three_ways_in(tmp_path, monkeypatch):
     at = app()
     labels = [b.label for b in at.button]
     assert {"Start tracking on this plan", "Import a spreadsheet", "Explore a demo rollout"} <= set(labels)
-    assert metrics(at)["Tasks done"] == "0 of 109"
+    assert metrics(at)["Tasks done"] == "0 of 115"
 
 
 def test_the_demo_is_written_to_its_own_folder_and_the_users_stays_empty(tmp_path, monkeypatch):
@@ -84,7 +84,7 @@ def test_the_demo_is_written_to_its_own_folder_and_the_users_stays_empty(tmp_pat
     next(b for b in at.button if b.label == "Explore a demo rollout").click().run()
     assert not at.exception
     assert at.session_state["demo_dir"].startswith(str(tmp_path / "tmp"))
-    assert metrics(at)["Tasks done"] != "0 of 109"
+    assert metrics(at)["Tasks done"] != "0 of 115"
     assert not (user_data / "progress.csv").exists()
     next(b for b in at.sidebar.button if b.label == "Leave the demo").click().run()
-    assert "demo_dir" not in at.session_state and metrics(at)["Tasks done"] == "0 of 109"
+    assert "demo_dir" not in at.session_state and metrics(at)["Tasks done"] == "0 of 115"

@@ -17,7 +17,7 @@ def plotly(at, index: int = 0) -> dict:
 
 def test_plan_page_lists_the_stages(demo_env):
     at = app("pages/1_Plan.py")
-    assert len(at.tabs) == 5 and any("109 of 109 tasks" in c.value for c in at.main.caption)
+    assert len(at.tabs) == 5 and any("115 of 115 tasks" in c.value for c in at.main.caption)
 
 
 def test_plan_page_draws_the_stage_whose_tab_is_open(demo_env, bundled_plan):

@@ -19,19 +19,28 @@ BROKEN = {
     "missing_field": ("phase-1.yaml", 14, ["task P1.02", "deliverable is missing"]),
     "wrong_type": ("phase-1.yaml", 12, ["task P1.01", "effort_days must be a number", "'three'"]),
     "duplicate_id": ("phase-1.yaml", 14, ["task P1.01", "duplicate id", "also defined at"]),
-    "unknown_clause": ("phase-1.yaml", 16, ["task P1.02", "clauses names 8.9", "not a clause of the 2011 edition"]),
+    "unknown_clause": ("phase-1.yaml", 16, ["task P1.02", "clauses of 2011 name 8.9", "not a clause of the 2011"]),
     "parent_clause": ("phase-1.yaml", 9, ["task P1.01", "4.1", "has sub-clauses", "4.1.1, 4.1.2"]),
     "unquoted_clause": (
         "phase-1.yaml",
         16,
-        ["task P1.02", "clauses items must be quoted text", "4.10 reads as the number 4.1"],
+        ["task P1.02", "clauses of 2011 items must be quoted text", "4.10 reads as the number 4.1"],
     ),
     "unknown_dependency": ("phase-1.yaml", 20, ["task P1.02", "depends_on names P1.09", "not a task of the plan"]),
     "cycle": ("phase-1.yaml", 13, ["dependency cycle", "P1.01 -> P1.02 -> P1.01"]),
     "later_stage_dependency": ("phase-1.yaml", 13, ["task P1.01", "P2.01", "later stage 2"]),
     "effort_not_positive": ("phase-1.yaml", 19, ["task P1.02", "effort_days is 0", "above 0"]),
     "bad_task_id": ("phase-1.yaml", 14, ["task P2.02", "id names stage 2", "stage 1"]),
-    "uncovered": ("clauses.yaml", 14, ["clause 8.1 (2011) is served by no task", "clauses"]),
+    "uncovered": ("clauses.yaml", 14, ["clause 8.1 (2011) is served by no mandatory sms task", "clauses"]),
+    "earlier_form": (
+        "phase-1.yaml",
+        16,
+        ["task P1.02", "earlier form", 'clauses: {"2018": ["8.6.1", "8.6.2"], "2011": ["8.1"]}'],
+    ),
+    "project_with_clauses": ("phase-1.yaml", 10, ["task P1.01", "a project task serves no clause"]),
+    "sms_without_edition": ("phase-1.yaml", 9, ["task P1.01", "at least one leaf clause of the plan's edition"]),
+    "unknown_kind": ("phase-1.yaml", 9, ["task P1.01", "kind 'consultancy' is not one of sms, project"]),
+    "bad_rename": ("renames.yaml", 3, ["P1.02 is still a task of the plan"]),
     "missing_stage": ("phases", 1, ["the file of stage 3 is missing", "phase-3"]),
     "doubled_stage": ("phase-1-extra.yaml", 1, ["stage 1 is doubled", "phase-1.yaml"]),
     "stage_number_mismatch": ("phase-2.yaml", 1, ["phase is 3", "stage 2"]),
@@ -67,15 +76,62 @@ def test_dependencies_never_point_to_a_later_stage(bundled_plan):
             assert bundled_plan.tasks[dep].stage <= task.stage
 
 
-def test_the_2018_view_adds_the_correspondence_and_extras(minimal_plan):
+def test_tasks_name_their_clauses_per_edition_and_the_correspondence_only_navigates(minimal_plan):
     plan = load_plan(minimal_plan)
-    assert plan.clauses_of(plan.tasks["P2.01"], "2018") == ("8.6.1", "8.6.2", "8.2.5")
+    assert plan.edition == "2018"
+    assert plan.clauses_of(plan.tasks["P2.01"], "2018") == ("8.2.5",)
+    assert plan.clauses_of(plan.tasks["P2.01"], "2011") == ()  # 2018-only work: no 2011 tag, no fan-out
+    assert plan.clauses_of(plan.tasks["P1.02"], "2018") == ("8.6.1", "8.6.2")
+    assert plan.corresponding("8.1", "2011") == ("8.6.1", "8.6.2")
+    assert plan.corresponding("8.6.2", "2018") == ("8.1",)
     assert plan.ancestors("8.6.1", "2018") == ["8.6.1", "8.6", "8"]
 
 
-def test_task_defaults(minimal_plan):
-    task = load_plan(minimal_plan).tasks["P0.01"]
-    assert (task.depends_on, task.mandatory, task.clauses_2018, task.description) == ((), True, (), "")
+def test_task_defaults_and_kinds(minimal_plan):
+    plan = load_plan(minimal_plan)
+    task = plan.tasks["P1.01"]
+    assert (task.depends_on, task.mandatory, task.kind, task.min_weeks, task.description) == (
+        ("P0.01",),
+        True,
+        "sms",
+        None,
+        "",
+    )
+    assert (plan.tasks["P0.01"].kind, plan.tasks["P0.01"].clauses) == ("project", {})
+    assert plan.tasks["P4.01"].kind == "certification" and not plan.tasks["P4.01"].builds_sms
+    assert plan.tasks["P2.01"].min_weeks == 6
+
+
+def test_the_edition_defaults_to_2018_and_a_wrong_one_is_refused(tmp_path):
+    folder = build_plan(tmp_path)
+    text = (folder / "plan.yaml").read_text().replace('edition: "2018"\n', "")
+    (folder / "plan.yaml").write_text(text)
+    assert load_plan(folder).edition == "2018"
+    (folder / "plan.yaml").write_text(text + "edition: 2011\n")
+    _, issues = validate_folder(folder)
+    assert any("edition must be non-empty text, got a number (2011)" in i.message for i in issues), issues
+
+
+def test_tags_the_correspondence_does_not_link_are_a_warning_not_an_error(tmp_path):
+    folder = build_plan(tmp_path)
+    path = folder / "phase-2.yaml"
+    path.write_text(path.read_text().replace('{"2018": ["8.2.5"]}', '{"2018": ["8.2.5"], "2011": ["4.1.2"]}'))
+    plan, issues = validate_folder(folder)
+    assert issues == [] and len(plan.warnings) == 1
+    warning = plan.warnings[0]
+    assert (Path(warning.file).name, warning.line) == ("phase-2.yaml", 9)
+    assert (
+        "task P2.01: its 2011 clauses 4.1.2 correspond to 5.2 in 2018, none of which it names (8.2.5)"
+        in warning.message
+    )
+    result = run_cli("--phases", str(folder), "validate")
+    assert result.returncode == 0 and "warning: " in result.stdout and "P2.01" in result.stdout
+
+
+def test_renames_are_read_with_the_plan(tmp_path):
+    folder = build_plan(tmp_path)
+    (folder / "renames.yaml").write_text("P2.09: P1.02\n")
+    assert load_plan(folder).renames == {"P2.09": "P1.02"}
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
@@ -99,7 +155,7 @@ def test_all_errors_are_reported_in_one_pass(tmp_path):
     for name in ("phase-2.yaml",):
         text = (PLANS / "broken" / "effort_not_positive" / "phase-1.yaml").read_text()
         (folder / "phase-1.yaml").write_text(text.replace("role: SMS manager", "role: SMS manager\n    owner: x"))
-        (folder / name).write_text((folder / name).read_text().replace('clauses: ["8.1"]', 'clauses: ["9.9"]'))
+        (folder / name).write_text((folder / name).read_text().replace('"8.2.5"', '"9.9"'))
     with pytest.raises(PlanError) as caught:
         load_plan(folder)
     messages = "\n".join(map(str, caught.value.issues))
@@ -160,7 +216,7 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 def test_cli_validate_passes_on_the_bundled_plan():
     result = run_cli("validate")
     assert result.returncode == 0, result.stderr
-    assert "valid: 5 stages" in result.stdout and "covered" in result.stdout
+    assert "valid: 5 stages" in result.stdout and "edition 2018, 57 of 57 2018 leaf clauses served" in result.stdout
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
@@ -169,8 +225,8 @@ def test_cli_validate_fails_usefully_with_all_errors(tmp_path, where):
     args = ["--phases", str(folder), "validate"] if where == "before" else ["validate", "--phases", str(folder)]
     result = run_cli(*args)
     assert result.returncode == 1
-    assert "clause 8.1 (2011) is served by no task" in result.stderr
-    assert "clause 8.2.5 (2018) is served by no task" in result.stderr
+    assert "clause 8.1 (2011) is served by no mandatory sms task" in result.stderr
+    assert "clause 8.2.5 (2018) is served by no mandatory sms task" in result.stderr
     assert "Traceback" not in result.stderr
 
 

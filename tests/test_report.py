@@ -48,7 +48,7 @@ def chromium() -> None:
 
 def pack_of(folder: Path, since: str | None = None) -> committee.Pack:
     plan = load_plan(Path(__file__).resolve().parent.parent / "phases")
-    store = FileStore(folder, list(plan.tasks))
+    store = FileStore(folder, plan)
     today = dt.date.fromisoformat(DEMO_TODAY)
     table = readiness.task_table(plan, store.load().progress)
     return committee.build_pack(plan, table, store.history(), today, committee.since_date(since, today))
@@ -70,9 +70,9 @@ def test_the_html_pack_holds_every_section_and_chart_and_works_offline(data, tmp
 def test_user_text_is_escaped_and_only_web_addresses_are_links(data, tmp_path):
     plan = load_plan(Path(__file__).resolve().parent.parent / "phases")
     at = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
-    FileStore(data, list(plan.tasks)).save(
+    FileStore(data, plan).save(
         {
-            "P1.29": {"notes": "<script>alert('note')</script>", "owner": "R&D <b>lead</b>"},
+            "P1.32": {"notes": "<script>alert('note')</script>", "owner": "R&D <b>lead</b>"},  # blocked: listed
             "P2.09": {"status": "done", "evidence": "javascript:alert(1)"},
             "P2.10": {"status": "done", "evidence": 'https://example.org/a?b=1&c="2"'},
         },

@@ -248,7 +248,8 @@ def test_history_rows_above_the_committed_save_are_ignored(tmp_path):
     s = store(tmp_path)
     s.save({"P1.001": {"owner": "Ann"}}, None, by="a", source="cli")
     frame = pd.DataFrame(
-        [[7, "2026-01-01T00:00:00Z", "x", "cli", "P1.001", "owner", "Ann", "Eve"]], columns=hist.COLUMNS
+        [[7, "2026-01-01T00:00:00Z", "x", "cli", "P1.001", "owner", "Ann", "Eve", "2026-01-01T00:00:00Z"]],
+        columns=hist.COLUMNS,
     )
     hist.CsvHistory(tmp_path / "history.csv").append(frame, committed=7, backups=tmp_path / "backups", stamp="t")
     assert list(s.history()["new"]) == ["Ann"]
@@ -381,9 +382,9 @@ def test_the_version_token_changes_with_every_save(tmp_path, fmt):
 def test_demo_is_deterministic_and_refuses_a_folder_with_progress(tmp_path, bundled_plan, demo_master):
     from rollout.demo import write_demo
 
-    again = FileStore(tmp_path / "again", list(bundled_plan.tasks))
+    again = FileStore(tmp_path / "again", bundled_plan)
     write_demo(bundled_plan, again, dt.date(2026, 11, 28))
-    first = FileStore(demo_master, list(bundled_plan.tasks))
+    first = FileStore(demo_master, bundled_plan)
     pd.testing.assert_frame_equal(again.load().progress, first.load().progress)
     pd.testing.assert_frame_equal(again.history(), first.history())
     with pytest.raises(StoreError, match="already holds progress"):
@@ -391,7 +392,7 @@ def test_demo_is_deterministic_and_refuses_a_folder_with_progress(tmp_path, bund
 
 
 def test_demo_is_a_realistic_mid_rollout_state(bundled_plan, demo_master):
-    snap = FileStore(demo_master, list(bundled_plan.tasks)).load().progress
+    snap = FileStore(demo_master, bundled_plan).load().progress
     stage = snap["task_id"].str[1].astype(int)
     done = snap["status"] == "done"
     assert done[stage == 0].all() and done[stage == 1].mean() > 0.7 and 0 < done[stage == 2].mean() < 0.6
@@ -400,7 +401,7 @@ def test_demo_is_a_realistic_mid_rollout_state(bundled_plan, demo_master):
     overdue = snap["due"].notna() & (snap["due"] < pd.Timestamp("2026-11-28")) & ~done
     assert overdue.sum() >= 2
     assert snap.loc[done, "evidence"].str.startswith("https://").mean() > 0.8
-    events = FileStore(demo_master, list(bundled_plan.tasks)).history()
+    events = FileStore(demo_master, bundled_plan).history()
     assert events["at"].min() < "2026-07-01" and events["at"].max() <= "2026-11-28T23:59:59Z"
     assert os.path.exists(demo_master / "backups")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rollout import readiness, timeline
+from rollout import readiness, schedule, timeline
 from rollout.plan import Plan
 from rollout.progress import default_row
 from rollout.stores import filehistory as history
@@ -33,7 +33,7 @@ def changes(*rows: tuple[str, str, str, str, str]) -> pd.DataFrame:
     """History rows from (day, task_id, field, old, new), one save each."""
     return pd.DataFrame(
         [
-            (seq, f"{day}T12:00:00Z", "Tester", "ui", tid, field, old, new)
+            (seq, f"{day}T12:00:00Z", "Tester", "ui", tid, field, old, new, f"{day}T12:00:00Z")
             for seq, (day, tid, field, old, new) in enumerate(rows, 1)
         ],
         columns=history.COLUMNS,
@@ -68,10 +68,10 @@ def test_burnup_is_rebuilt_from_the_history(scenario):
     plan, _, log = scenario
     weekly = timeline.burnup(plan, log, TODAY)
     assert weekly["week_end"].dt.strftime("%m-%d").tolist() == ["05-27", "06-03", "06-10", "06-17", "06-24", "07-01"]
-    # P0.01 50 % then done; A 50 % on 06-10 at 18:00 (in that week); B done; P2.01 20 %
-    assert weekly["done"].tolist() == [0.0, 0.5, 2.0, 3.0, 3.6, 3.6]
-    # P1.03 (4) not applicable from 06-15, P4.02 (1) from 06-26
-    assert weekly["ceiling"].tolist() == [20.0, 20.0, 20.0, 16.0, 16.0, 15.0]
+    # P0.01 50 % then done; A 50 % on 06-10 at 18:00 (in that week); B done; P2.01 20 %; P1.04 done 06-27
+    assert weekly["done"].tolist() == [0.0, 0.5, 2.0, 3.0, 3.6, 4.6]
+    # every kind of task counts (implementation progress); P1.03 (4) not applicable from 06-15, P4.02 (1) from 06-26
+    assert weekly["ceiling"].tolist() == [21.0, 21.0, 21.0, 17.0, 17.0, 16.0]
 
 
 def test_burnup_ends_at_the_current_figures(scenario):
@@ -102,7 +102,7 @@ def test_a_task_set_not_applicable_and_back_leaves_and_rejoins_both_sums(scenari
     )
     weekly = timeline.burnup(plan, log, TODAY)
     assert weekly["done"].tolist() == [0.0, 2.0, 0.0, 2.0, 2.0, 2.0]
-    assert weekly["ceiling"].tolist() == [20.0, 20.0, 15.0, 20.0, 20.0, 20.0]
+    assert weekly["ceiling"].tolist() == [21.0, 21.0, 16.0, 21.0, 21.0, 21.0]
 
 
 def test_burnup_replays_in_seq_order_and_keeps_a_value_over_one_it_cannot_read(scenario):
@@ -112,25 +112,16 @@ def test_burnup_replays_in_seq_order_and_keeps_a_value_over_one_it_cannot_read(s
         ("2026-06-09", "P2.02", "percent", "40", "x"),  # not a number: 40 % stays
         ("2026-06-16", "P2.02", "status", "in_progress", "paused"),  # not a status: it stays applicable
     )
-    log.loc[len(log)] = [
-        0,
-        "2026-06-02T13:00:00Z",
-        "Tester",
-        "ui",
-        "P2.02",
-        "percent",
-        "0",
-        "20",
-    ]  # seq 0, last in the file
+    log.loc[len(log)] = [0, "2026-06-02T13:00:00Z", "Tester", "ui", "P2.02", "percent", "0", "20", ""]  # seq 0, last
     weekly = timeline.burnup(plan, log, TODAY)
     assert weekly["done"].tolist() == [0.0, 2.0, 2.0, 2.0, 2.0, 2.0]
-    assert weekly["ceiling"].tolist() == [20.0] * 6
+    assert weekly["ceiling"].tolist() == [21.0] * 6
 
 
 def test_burnup_without_history_is_flat_at_zero(scenario):
     plan, _, log = scenario
     weekly = timeline.burnup(plan, log.iloc[:0], TODAY)
-    assert weekly["done"].eq(0).all() and weekly["ceiling"].eq(20).all()
+    assert weekly["done"].eq(0).all() and weekly["ceiling"].eq(21).all()
 
 
 # forecast ----------------------------------------------------------------------
@@ -151,18 +142,46 @@ def test_forecast_on_a_steady_history(scenario):
 def test_forecast_of_the_scenario_has_no_latest_date_when_slow_weeks_made_no_progress(scenario):
     plan, table, log = scenario
     result = timeline.forecast(plan, table, timeline.burnup(plan, log, TODAY), TODAY)
-    assert result.velocities == (0.0, 0.0, 0.0, 0.5, 1.5, 1.0, 0.6, 0.0)
-    # remaining 11.4: mean 0.45 -> 177.3 -> 178 days; 75th percentile 0.7 -> 114 days; 25th is 0
+    assert result.velocities == (0.0, 0.0, 0.0, 0.5, 1.5, 1.0, 0.6, 1.0)
+    # remaining 16 - 4.6 = 11.4: mean 0.575 -> 138.8 -> 139 days; 75th percentile 1.0 -> 79.8 -> 80 days; 25th is 0
     assert result.as_json() == {
-        "likely": "2026-12-26",
-        "earliest": "2026-10-23",
+        "likely": "2026-11-17",
+        "earliest": "2026-09-19",
         "latest": None,
         "target": "2026-12-31",
         "on_track": True,
         "reason": None,
         "remaining_effort": 11.4,
-        "weekly_velocity": [0.0, 0.0, 0.0, 0.5, 1.5, 1.0, 0.6, 0.0],
+        "weekly_velocity": [0.0, 0.0, 0.0, 0.5, 1.5, 1.0, 0.6, 1.0],
+        "not_before": "2026-08-31",  # P3.01: 4 weeks from its earliest start, Mon 08-03 (after P2.01)
+        "not_before_task": "P3.01",
     }
+    assert result.floor_text() is None  # the pace decides, not the operating period
+    assert result.range_text() == "from 2026-09-19, with no latest date: the slowest weeks made no progress"
+
+
+def test_no_forecast_date_before_an_operating_period_can_end(scenario):
+    plan = one_task_plan(scenario[0])
+    table = one_task_table(plan, "in_progress", 20).assign(
+        start=pd.Timestamp("2026-06-08"), min_weeks=pd.array([40], dtype="Int64")
+    )
+    log = steady_history([1, 3, 6, 10, 11, 13, 16, 20])  # alone, the pace gives 2026-12-21, 2027-02-10, 2027-05-17
+    result = timeline.plan_forecast(plan, table, log, TODAY)
+    # P1.01 is in progress from its own start, 06-08: 40 weeks later is 2027-03-15
+    assert result.floor == (dt.date(2027, 3, 15), "P1.01", dt.date(2026, 6, 8))
+    assert (result.earliest, result.likely, result.latest) == (
+        dt.date(2027, 3, 15),
+        dt.date(2027, 3, 15),
+        dt.date(2027, 5, 17),
+    )
+    assert (
+        result.floor_text()
+        == "not before 2027-03-15, when the 40-week operating period of P1.01 (from 2026-06-08) ends"
+    )
+    assert result.floor_text() in result.sentence()
+    unstarted = table.assign(status="not_started", percent=0, completion=0.0)
+    later = timeline.plan_forecast(plan, unstarted, log, TODAY)
+    assert later.floor[2] == TODAY  # not started: from its earliest possible start, today
 
 
 def test_forecast_dates_stay_in_order_when_one_slow_week_pulls_the_mean_below_the_quartiles(scenario):
@@ -262,22 +281,23 @@ def bars(frame: pd.DataFrame) -> dict[str, tuple[str, str, bool]]:
 
 def test_gantt_bars_from_dates_and_a_forward_pass(scenario):
     plan, table, _ = scenario
-    assert bars(timeline.gantt_table(plan, table)) == {
+    assert bars(schedule.gantt_table(plan, table)) == {
         "P0.01": ("06-01", "06-06", False),  # start to the end of the due day
         "P1.01": ("06-08", "06-21", False),
         "P1.02": ("06-10", "06-11", True),  # start only: 1 working day
         "P1.03": ("06-01", "06-05", True),  # no dates, no dependencies: from start_date, 4 working days
+        "P1.04": ("06-11", "06-12", True),  # after P1.02 (ends Thu 06-11)
         "P2.01": ("07-29", "08-01", True),  # due only (Fri 07-31): 3 working days back
         "P2.02": ("06-22", "06-29", True),  # after P1.01 (ends Sun 06-21): Mon 06-22 + 5 working days
-        "P3.01": ("08-03", "08-05", True),  # after P2.01 (ends Sat 08-01)
-        "P4.01": ("08-05", "08-06", True),  # after the later of P3.01 and P2.02
+        "P3.01": ("08-03", "08-31", True),  # after P2.01 (ends Sat 08-01); 4 weeks of operation, not 2 days
+        "P4.01": ("08-31", "09-01", True),  # after the later of P3.01 and P2.02
         "P4.02": ("06-01", "06-02", True),
     }
 
 
 def test_gantt_does_not_plan_unfinished_work_in_the_past(scenario):
     plan, table, _ = scenario
-    got = bars(timeline.gantt_table(plan, table, TODAY))
+    got = bars(schedule.gantt_table(plan, table, TODAY))
     assert got["P2.02"] == ("07-01", "07-08", True)  # from today (Wed), 5 working days
     assert got["P1.03"] == ("06-01", "06-05", True)  # not applicable: not moved
-    assert got["P4.01"] == ("08-05", "08-06", True)
+    assert got["P4.01"] == ("08-31", "09-01", True)

@@ -9,35 +9,22 @@ both times, so a plan the fast run accepts is one the positioned run accepts too
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from pathlib import Path
 
-from rollout.plan.model import EDITIONS, STAGE_FILE, STAGES, TASK_ID, Clause, Plan, Stage, Task
-from rollout.plan.yamlnodes import Issue, Node, NotPlain, Plain, compose_file, read_plain, type_name
-
-AnyNode = Node | Plain
-TASK_SPEC = {
-    "id": str,
-    "title": str,
-    "description": str,
-    "clauses": list,
-    "clauses_2018": list,
-    "deliverable": str,
-    "role": str,
-    "effort_days": float,
-    "depends_on": list,
-    "mandatory": bool,
-}
-TASK_REQUIRED = frozenset({"id", "title", "clauses", "deliverable", "role", "effort_days"})
+from rollout.plan.model import DEFAULT_EDITION, EDITIONS, STAGE_FILE, STAGES, TASK_ID, Clause, Plan, Stage, Task
+from rollout.plan.tasks import AnyNode, TaskChecks
+from rollout.plan.yamlnodes import Issue, NotPlain, compose_file, read_plain, type_name
 
 
-class Checker:
+class Checker(TaskChecks):
     """Collects every issue of a plan folder instead of stopping at the first; ``fast``: raises NotPlain at the first."""
 
     def __init__(self, folder: Path, fast: bool):
         self.folder = folder
         self.fast = fast
         self.issues: list[Issue] = []
+        self.warnings: list[Issue] = []
+        self.correspondence: dict[str, tuple[str, ...]] = {}  # read before the tasks, for the hint on the earlier form
         self.clause_lines: dict[tuple[str, str], AnyNode] = {}
         # ids of tasks already reported as broken, and stages not read: a dependency on
         # them is not reported again as unknown
@@ -75,9 +62,12 @@ class Checker:
     def run(self) -> Plan | None:
         header = self._plan_header()
         clauses, correspondence = self._clauses()
+        self.correspondence = correspondence
         stages, tasks, task_nodes = self._stages()
+        edition = header.get("edition", DEFAULT_EDITION) if header else DEFAULT_EDITION
         if clauses:
-            self._check_tasks(tasks, task_nodes, clauses, correspondence)
+            self._check_tasks(tasks, task_nodes, clauses, correspondence, edition)
+        renames = self._renames(tasks)
         if self.issues or header is None:
             return None
         return Plan(
@@ -89,7 +79,10 @@ class Checker:
             tasks=tasks,
             clauses=clauses,
             correspondence=correspondence,
+            edition=edition,
             folder=str(self.folder),
+            renames=renames,
+            warnings=self.warnings,
         )
 
     # plan.yaml -----------------------------------------------------------------
@@ -97,12 +90,19 @@ class Checker:
         root = self.open("plan.yaml")
         if root is None:
             return None
-        spec = {"organisation": str, "scope": str, "start_date": dt.date, "target_date": dt.date}
-        values = {k: v.value for k, v in self._fields(root, spec, set(spec), "plan.yaml").items()}
+        spec = {"organisation": str, "scope": str, "start_date": dt.date, "target_date": dt.date, "edition": str}
+        required = set(spec) - {"edition"}
+        found = self._fields(root, spec, required, "plan.yaml")
+        values = {k: v.value for k, v in found.items()}
         start, target = values.get("start_date"), values.get("target_date")
         if start and target and target <= start:
             self.flag(root, f"plan.yaml: target_date {target} must be after start_date {start}")
-        return values if len(values) == len(spec) else None
+        if values.get("edition", DEFAULT_EDITION) not in EDITIONS:
+            self.flag(
+                found["edition"], f'plan.yaml: edition {values["edition"]!r} is not one of "2018", "2011" (quoted)'
+            )
+            values.pop("edition")
+        return values if required <= set(values) else None
 
     # clauses.yaml --------------------------------------------------------------
     def _clauses(self) -> tuple[dict[str, dict[str, Clause]], dict[str, tuple[str, ...]]]:
@@ -254,102 +254,6 @@ class Checker:
             return None
         return Stage(number, values["name"].value, values["objective"].value, gate, tuple(ids), root.file)
 
-    def _task(self, item: AnyNode, stage: int, nodes: dict[str, AnyNode]) -> Task | None:
-        # the id alone, not the whole task built, for the label
-        given = item.get("id") if item.is_mapping() else None
-        label = (
-            f"task {given.value}" if given is not None and isinstance(given.value, str) else f"a task of stage {stage}"
-        )
-        values = self._fields(item, TASK_SPEC, TASK_REQUIRED, label)
-        if "id" not in values:
-            return None
-        tid = values["id"].value
-        match = TASK_ID.match(tid)
-        if not match:
-            self.flag(values["id"], f"task {tid}: id must look like P{stage}.01 (P<stage>.<digits>)")
-        elif int(match.group(1)) != stage:
-            self.flag(
-                values["id"],
-                f"task {tid}: id names stage {match.group(1)} but the task is in stage {stage}; expected P{stage}.<digits>",
-            )
-        if "effort_days" in values and values["effort_days"].value <= 0:
-            self.flag(
-                values["effort_days"],
-                f"task {tid}: effort_days is {values['effort_days'].value}; expected a number above 0",
-            )
-        if any(k not in values for k in TASK_REQUIRED):
-            self.broken_ids.add(tid)
-            return None
-        return Task(
-            id=tid,
-            stage=stage,
-            title=values["title"].value,
-            clauses=self._text_list(values["clauses"], "clauses", f"task {tid}", min_items=1),
-            deliverable=values["deliverable"].value,
-            role=values["role"].value,
-            effort_days=float(values["effort_days"].value),
-            description=values["description"].value if "description" in values else "",
-            clauses_2018=self._texts(values, "clauses_2018", tid),
-            depends_on=self._texts(values, "depends_on", tid),
-            mandatory=values["mandatory"].value if "mandatory" in values else True,
-        )
-
-    # cross-checks --------------------------------------------------------------
-    def _check_tasks(
-        self, tasks: dict[str, Task], nodes: dict[str, AnyNode], clauses: dict, correspondence: dict
-    ) -> None:
-        for task in tasks.values():
-            node = nodes[task.id]
-            for key, edition, ids in (("clauses", "2011", task.clauses), ("clauses_2018", "2018", task.clauses_2018)):
-                for cid in ids:
-                    known = clauses[edition].get(cid)
-                    if known is None:
-                        self.flag(
-                            self._at(node, key),
-                            f"task {task.id}: {key} names {cid}, which is not a clause of the {edition} edition",
-                        )
-                    elif not known.is_leaf:
-                        leaves = ", ".join(known.children)
-                        self.flag(
-                            self._at(node, key),
-                            f"task {task.id}: {key} names {cid}, which has sub-clauses; name a leaf ({leaves})",
-                        )
-            for dep in task.depends_on:
-                other = tasks.get(dep)
-                if other is None and not self._already_reported(dep):
-                    self.flag(
-                        self._at(node, "depends_on"),
-                        f"task {task.id}: depends_on names {dep}, which is not a task of the plan",
-                    )
-                elif other is not None and other.stage > task.stage:
-                    self.flag(
-                        self._at(node, "depends_on"),
-                        f"task {task.id}: depends_on names {dep} of the later stage {other.stage}; a task may only depend on its own or earlier stages",
-                    )
-        for cycle in _cycles(tasks):
-            self.flag(
-                self._at(nodes[cycle[0]], "depends_on"),
-                f"dependency cycle: {' -> '.join([*cycle, cycle[0]])} (A -> B: A depends on B)",
-            )
-        self._coverage(tasks, clauses, correspondence)
-
-    def _coverage(self, tasks: dict[str, Task], clauses: dict, correspondence: dict) -> None:
-        served = {"2011": set(), "2018": set()}
-        for task in tasks.values():
-            served["2011"].update(task.clauses)
-            served["2018"].update(task.clauses_2018)
-            served["2018"].update(c for leaf in task.clauses for c in correspondence.get(leaf, ()))
-        for edition in EDITIONS:
-            for clause in clauses[edition].values():
-                if clause.is_leaf and clause.id not in served[edition]:
-                    how = (
-                        "in a task's clauses"
-                        if edition == "2011"
-                        else "through the correspondence or a task's clauses_2018"
-                    )
-                    node = self.clause_lines[(edition, clause.id)]
-                    self.flag(node, f"clause {clause.id} ({edition}) is served by no task; name it {how}")
-
     # field helpers -------------------------------------------------------------
     def _fields(self, node: AnyNode, spec: dict, required: set, where: str) -> dict[str, AnyNode]:
         """Check a mapping's keys and value types; return the nodes of the good values."""
@@ -428,27 +332,3 @@ def _expected(kind: type) -> str:
         dict: "a mapping",
         dt.date: "a date YYYY-MM-DD",
     }[kind]
-
-
-def _cycles(tasks: dict[str, Task]) -> Iterable[list[str]]:
-    """Each dependency cycle once, found by depth-first search."""
-    state: dict[str, int] = {}
-    for start in tasks:
-        if state.get(start):
-            continue
-        stack = [(start, iter(tasks[start].depends_on))]
-        path = [start]
-        state[start] = 1
-        while stack:
-            tid, deps = stack[-1]
-            dep = next((d for d in deps if d in tasks), None)
-            if dep is None:
-                state[tid] = 2
-                stack.pop()
-                path.pop()
-            elif state.get(dep) == 1:
-                yield path[path.index(dep) :]
-            elif not state.get(dep):
-                state[dep] = 1
-                path.append(dep)
-                stack.append((dep, iter(tasks[dep].depends_on)))

@@ -43,11 +43,15 @@ def validate_folder(folder: str | Path) -> tuple[Plan | None, list[Issue]]:
         ]
     try:
         with _gc_paused():
-            return Checker(folder, fast=True).run(), []
+            plan = Checker(folder, fast=True).run()
+        if plan is not None and not plan.warnings:
+            return plan, []
     except NotPlain:
-        checker = Checker(folder, fast=False)
-        plan = checker.run()
-        return (None if checker.issues else plan), checker.issues
+        pass
+    # read again with positions: every issue, and every warning, with its line and column
+    checker = Checker(folder, fast=False)
+    plan = checker.run()
+    return (None if checker.issues else plan), checker.issues
 
 
 @contextlib.contextmanager

@@ -11,6 +11,14 @@ from typing import Any, TypeVar
 from rollout.plan.yamlnodes import Issue
 
 EDITIONS = ("2011", "2018")
+DEFAULT_EDITION = "2018"  # the edition certified against today (with Amendment 1:2024)
+WITHDRAWN = ("2011",)  # no certificates since 2021; kept to compare with an old gap analysis
+# how each edition is named to people, everywhere: the one certified against today first
+EDITION_NAMES = {
+    "2018": "ISO/IEC 20000-1:2018 with Amendment 1:2024",
+    "2011": "ISO/IEC 20000-1:2011 (withdrawn)",
+}
+KINDS = ("sms", "project", "certification")  # only sms tasks build the SMS and count for clause readiness
 STAGES = (0, 1, 2, 3, 4)
 STAGE_FILE = re.compile(r"^phase-(\d+)(-[a-z0-9-]+)?\.ya?ml$")
 TASK_ID = re.compile(r"^P(\d)\.(\d+)$")
@@ -44,14 +52,23 @@ class Task:
     id: str
     stage: int
     title: str
-    clauses: tuple[str, ...]
     deliverable: str
     role: str
     effort_days: float
     description: str = ""
-    clauses_2018: tuple[str, ...] = ()
+    kind: str = "sms"
+    clauses: dict[str, tuple[str, ...]] = field(default_factory=dict)  # edition -> leaf clause ids
     depends_on: tuple[str, ...] = ()
     mandatory: bool = True
+    min_weeks: int | None = None  # the schedule never ends the task sooner than this after its start
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    @property
+    def builds_sms(self) -> bool:
+        """Counts for clause readiness: mandatory work that builds the SMS itself."""
+        return self.kind == "sms" and self.mandatory
 
 
 @dataclass(frozen=True)
@@ -74,10 +91,12 @@ class Plan:
     tasks: dict[str, Task]
     clauses: dict[str, dict[str, Clause]]
     correspondence: dict[str, tuple[str, ...]]
+    edition: str = DEFAULT_EDITION
     folder: str = ""
-    # caches of what follows from the plan alone: plain data, so that a Plan still pickles; not
-    # init fields, so that dataclasses.replace starts a changed plan with empty ones
-    _served_2018: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    renames: dict[str, str] = field(default_factory=dict)  # old task id -> new, from renames.yaml
+    warnings: list[Issue] = field(default_factory=list)  # printed by validate; the plan is still valid
+    # what follows from the plan alone: plain data, so that a Plan still pickles; not an init
+    # field, so that dataclasses.replace starts a changed plan with an empty one
     _derived: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def stage(self, number: int) -> Stage:
@@ -87,13 +106,14 @@ class Plan:
         return [c.id for c in self.clauses[edition].values() if c.is_leaf]
 
     def clauses_of(self, task: Task, edition: str) -> tuple[str, ...]:
-        """The leaf clauses a task serves in an edition (2018: correspondence plus extras)."""
+        """The leaf clauses a task names in an edition: its explicit tags only."""
+        return task.clauses.get(edition, ())
+
+    def corresponding(self, clause_id: str, edition: str) -> tuple[str, ...]:
+        """The leaves of the other edition that a leaf corresponds to (navigation only, never figures)."""
         if edition == "2011":
-            return task.clauses
-        if task.id not in self._served_2018:
-            mapped = [c for leaf in task.clauses for c in self.correspondence.get(leaf, ())]
-            self._served_2018[task.id] = tuple(dict.fromkeys(mapped + list(task.clauses_2018)))
-        return self._served_2018[task.id]
+            return self.correspondence.get(clause_id, ())
+        return tuple(old for old, new in self.correspondence.items() if clause_id in new)
 
     def derived(self, key: Hashable, build: Callable[[], T]) -> T:
         """What ``build`` makes of this plan, built on the first call for ``key`` only."""

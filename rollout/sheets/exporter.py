@@ -21,7 +21,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from rollout import readiness, values
 from rollout.fileio import atomic_write_bytes
-from rollout.plan import Plan
+from rollout.plan import EDITION_NAMES, EDITIONS, Plan
+from rollout.summary import PROGRESS
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -44,6 +45,8 @@ COLUMNS = [
     "updated_by",
     "revision",
 ]
+# after the columns the importer recognises its own workbook by: read by people, never imported
+MORE_COLUMNS = ["kind", "other_clauses", "verified_by", "verified_at"]
 TEXT_COLUMNS = ["title", "clauses", "deliverable", "role", "owner", "evidence", "notes", "updated_by"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_FORMATS = (".csv", ".parquet", ".xlsx")
@@ -63,12 +66,14 @@ class ExportError(ValueError):
 
 
 def export_table(plan: Plan, progress: pd.DataFrame) -> pd.DataFrame:
-    """The export columns, in order, for every task of the plan."""
+    """The export columns, in order, for every task of the plan: clauses in the plan's edition, then the other's."""
     table = readiness.task_table(plan, progress)
-    table["clauses"] = ["; ".join(plan.tasks[t].clauses) for t in table["task_id"]]
+    other = next(e for e in EDITIONS if e != plan.edition)
+    table["clauses"] = ["; ".join(plan.clauses_of(plan.tasks[t], plan.edition)) for t in table["task_id"]]
+    table["other_clauses"] = ["; ".join(plan.clauses_of(plan.tasks[t], other)) for t in table["task_id"]]
     for name in ("start", "due"):
         table[name] = table[name].dt.strftime("%Y-%m-%d").fillna("")
-    return table[COLUMNS].reset_index(drop=True)
+    return table[COLUMNS + MORE_COLUMNS].rename(columns={"other_clauses": f"clauses_{other}"}).reset_index(drop=True)
 
 
 def defuse(value: str) -> str:
@@ -145,9 +150,11 @@ def _summary_sheet(book: Workbook, plan: Plan, progress: pd.DataFrame) -> None:
     title = WriteOnlyCell(sheet, value=f"ISO/IEC 20000 rollout: {plan.organisation}")
     title.font = Font(bold=True, size=14)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    for row in ([title], ["Scope", defuse(plan.scope)], ["Target date", plan.target_date], ["Exported", stamp], []):
+    edition = ["Edition", EDITION_NAMES[plan.edition]]
+    rows = ([title], ["Scope", defuse(plan.scope)], edition, ["Target date", plan.target_date], ["Exported", stamp], [])
+    for row in rows:
         sheet.append([_dated(sheet, v) for v in row])
-    sheet.append(_header(sheet, ["Stage", "Name", "Tasks", "Done", "Not applicable", "Readiness"]))
+    sheet.append(_header(sheet, ["Stage", "Name", "Tasks", "Done", "Not applicable", PROGRESS]))
     for stage in plan.stages:
         rows = tasks[tasks["stage"] == stage.number]
         figure = readiness.percent_text(readiness.weighted(rows))
@@ -159,7 +166,8 @@ def _summary_sheet(book: Workbook, plan: Plan, progress: pd.DataFrame) -> None:
     for line in (
         "Edit status, percent, owner, start, due, evidence and notes on the stage sheets, then import this file.",
         "An emptied cell clears the field. Keep task_id and revision as they are: a task changed in the tool",
-        "since this export is shown as a conflict at import and never overwritten.",
+        "since this export is shown as a conflict at import and never overwritten. Verification is made",
+        "in the tool by a second person, never by an import.",
         f"Status codes: {', '.join(values.STATUSES)}. Percent: 0 to 100. Dates: YYYY-MM-DD.",
     ):
         sheet.append([line])

@@ -407,7 +407,9 @@ def _status_rule(status: str, percent: int, new_status: Any, new_percent: Any) -
     """The store's status and percent rule: the resulting pair, or the refusal."""
     change = {k: v for k, v in (("status", new_status), ("percent", new_percent)) if v is not _ABSENT}
     try:
-        result = apply_change({"task_id": "", "status": status, "percent": percent, "start": None, "due": None}, change)
+        # the note rule of not applicable is checked on the whole row, when the import is applied
+        row = {"task_id": "", "status": status, "percent": percent, "start": None, "due": None, "notes": "-"}
+        result = apply_change(row, change)
     except ChangeError as exc:
         return exc
     return result["status"], result["percent"]

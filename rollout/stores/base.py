@@ -15,6 +15,11 @@ from rollout.progress import SaveResult, Snapshot
 class Store(abc.ABC):
     """What the app and the CLI need of a store: progress, its history, backups and restores."""
 
+    @property
+    @abc.abstractmethod
+    def location(self) -> str:
+        """Where the data lives, as shown to people: a folder, or a database URL without its password."""
+
     @abc.abstractmethod
     def load(self) -> Snapshot: ...
 
@@ -26,7 +31,24 @@ class Store(abc.ABC):
         by: str,
         source: str,
         at: dt.datetime | None = None,
-    ) -> SaveResult: ...
+        happened: Mapping[str, dt.datetime] | None = None,
+    ) -> SaveResult:
+        """Apply every change or none: revisions checked (ConflictError), rules applied (ChangeError).
+
+        ``at`` is the time of the save; ``happened`` when a task's changes happened, where the
+        caller knows it (an import of past progress): the history's ``at``, with ``recorded_at`` the save.
+        """
+
+    @abc.abstractmethod
+    def verify(
+        self,
+        task_ids: list[str],
+        by: str,
+        revisions: Mapping[str, int] | None = None,
+        source: str = "ui",
+        at: dt.datetime | None = None,
+    ) -> SaveResult:
+        """Record that ``by`` checked each done task's evidence; never the person who set it done (four eyes)."""
 
     @abc.abstractmethod
     def history(self, task_id: str | None = None, committed: int | None = None) -> pd.DataFrame:

@@ -21,7 +21,9 @@ import pyarrow.parquet as pq
 
 from rollout.fileio import atomic_write, is_temp, sync_file
 
-COLUMNS = ["seq", "at", "by", "source", "task_id", "field", "old", "new"]
+COLUMNS = ["seq", "at", "by", "source", "task_id", "field", "old", "new", "recorded_at"]
+# a log written before recorded_at existed: it reads recorded_at as at, and gains the column on its next save
+EARLIER_COLUMNS = COLUMNS[:-1]
 SCHEMA = pa.schema([("seq", pa.int64())] + [(c, pa.string()) for c in COLUMNS[1:]])
 # pandas keeps its strings as arrow large_string: reading them as such spares a cast of every column
 READ_SCHEMA = pa.schema([("seq", pa.int64())] + [(c, pa.large_string()) for c in COLUMNS[1:]])
@@ -47,9 +49,21 @@ class CsvHistory:
     def exists(self) -> bool:
         return self.path.exists()
 
-    def committed_end(self, committed: int) -> int:
-        """The byte offset just after the last record with seq <= committed."""
-        size = self.path.stat().st_size
+    def width(self) -> int:
+        """The number of columns of the file's records, told by its header line."""
+        with open(self.path, "rb") as f:
+            header = f.readline()
+        return len(EARLIER_COLUMNS) if header.rstrip(b"\r\n") == _header(EARLIER_COLUMNS) else len(COLUMNS)
+
+    def upgrade(self) -> None:
+        """Rewrite a log of the earlier columns with recorded_at (= at), once, before it is appended to."""
+        if self.exists() and self.path.stat().st_size and self.width() == len(EARLIER_COLUMNS):
+            frame = self.read(None)
+            atomic_write(self.path, lambda temp: write_csv(frame, temp))
+
+    def committed_end(self, committed: int | None) -> int:
+        """The byte offset just after the last record with seq <= committed (None: the last whole record)."""
+        size, width = self.path.stat().st_size, self.width()
         window = _TAIL_CHUNK
         with open(self.path, "rb") as f:
             while True:
@@ -58,16 +72,19 @@ class CsvHistory:
                 tail = f.read()
                 # a match at the window's first byte may sit mid-line; it counts only at the file's start
                 starts = [m for m in _RECORD_START.finditer(tail) if m.start() > 0 or start == 0]
-                kept = [m for m in starts if int(m.group(1)) <= committed]
+                kept = [m for m in starts if committed is None or int(m.group(1)) <= committed]
+                while committed is None and kept and not _record_length(tail[kept[-1].start() :], width):
+                    kept.pop()  # a torn last record
                 if kept:
                     begin = kept[-1].start()
-                    return start + begin + _record_length(tail[begin:])
+                    return start + begin + _record_length(tail[begin:], width)
                 if start == 0:
                     header_end = tail.find(b"\n") + 1
                     return header_end if tail.startswith(b'"seq"') else 0
                 window *= 2
 
     def append(self, rows: pd.DataFrame, committed: int, backups: Path, stamp: str) -> None:
+        self.upgrade()
         if self.path.exists():
             end = self.committed_end(committed)
             if end < self.path.stat().st_size:
@@ -95,7 +112,7 @@ class CsvHistory:
             f.flush()
             os.fsync(f.fileno())
 
-    def read(self, committed: int) -> pd.DataFrame:
+    def read(self, committed: int | None) -> pd.DataFrame:
         if not self.path.exists():
             return empty()
         end = self.committed_end(committed)
@@ -108,15 +125,31 @@ class CsvHistory:
                     source.read_buffer(end),
                     parse_options=pacsv.ParseOptions(newlines_in_values=True),
                     convert_options=pacsv.ConvertOptions(
-                        column_types=READ_SCHEMA, strings_can_be_null=False, include_columns=COLUMNS
+                        column_types=READ_SCHEMA,
+                        strings_can_be_null=False,
+                        include_columns=COLUMNS,
+                        include_missing_columns=True,
                     ),
                 )
         except (pa.ArrowInvalid, KeyError) as exc:
             raise HistoryError(f"{self.path}: not a history file of this tool ({exc})") from None
-        return table.to_pandas()
+        return _with_recorded_at(table).to_pandas()
 
 
-def _record_length(data: bytes) -> int:
+def _header(columns: list[str]) -> bytes:
+    return ",".join(f'"{c}"' for c in columns).encode()
+
+
+def _with_recorded_at(table: pa.Table) -> pa.Table:
+    """recorded_at filled from at where a log written before it existed left it empty."""
+    recorded = table["recorded_at"]
+    if recorded.null_count == 0:
+        return table
+    filled = pc.if_else(pc.is_null(recorded), table["at"], recorded)
+    return table.set_column(table.schema.get_field_index("recorded_at"), "recorded_at", filled)
+
+
+def _record_length(data: bytes, width: int = len(COLUMNS)) -> int:
     """Length of the first complete CSV record in ``data`` (0 when it is torn)."""
     text = data.decode("utf-8", errors="replace")
     lines = io.StringIO(text, newline="")
@@ -133,7 +166,7 @@ def _record_length(data: bytes) -> int:
         record = next(reader)
     except (StopIteration, csv.Error):
         return 0
-    if len(record) != len(COLUMNS) or not data[:consumed].endswith(b"\n"):
+    if len(record) != width or not data[:consumed].endswith(b"\n"):
         return 0
     return consumed
 
@@ -167,8 +200,8 @@ class ParquetHistory:
             if number > committed or number <= covered:
                 continue  # uncommitted, or already inside a merged part
             try:
-                table = pq.read_table(path, schema=READ_SCHEMA)
-            except (pa.ArrowInvalid, OSError) as exc:
+                table = _read_part(path)
+            except (pa.ArrowInvalid, OSError, KeyError) as exc:
                 raise HistoryError(f"{path}: cannot be read as a history part ({exc})") from None
             tables.append(table)
             covered = max(covered, pc.max(table["seq"]).as_py() or number)
@@ -196,6 +229,10 @@ class ParquetHistory:
         for path in self.folder.iterdir() if self.folder.is_dir() else []:
             if is_temp(path):
                 path.unlink(missing_ok=True)
+
+
+def _read_part(path: Path) -> pa.Table:
+    return _with_recorded_at(pq.read_table(path, schema=READ_SCHEMA))  # a missing column reads as nulls
 
 
 def _records(frame: pd.DataFrame) -> list[list]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +20,25 @@ from rollout import values
 from rollout.fileio import atomic_write, is_temp, sync_file
 from rollout.progress import (
     COLUMNS,
+    EARLIER_COLUMNS,
     INT_COLUMNS,
-    ChangeError,
-    Conflict,
-    ConflictError,
+    PlanRules,
     SaveResult,
     Snapshot,
     StoreError,
-    apply_change,
+    check_revisions,
+    committed_rows,
     default_row,
-    diff_rows,
     text_of,
+    updated_rows,
     utc_stamp,
+    verified,
 )
 from rollout.stores import filehistory as hist
 from rollout.stores.base import Store
 
 FORMATS = ("csv", "parquet")
+RESTORED = (*values.FIELDS, "verified_by", "verified_at")
 KEEP_BACKUPS = 20
 LOCK_TIMEOUT = 10.0
 ARROW_SCHEMA = pa.schema(
@@ -52,6 +53,8 @@ ARROW_SCHEMA = pa.schema(
         ("notes", pa.string()),
         ("updated_at", pa.string()),
         ("updated_by", pa.string()),
+        ("verified_by", pa.string()),
+        ("verified_at", pa.string()),
         ("revision", pa.int64()),
         ("seq", pa.int64()),
     ]
@@ -61,10 +64,16 @@ ARROW_SCHEMA = pa.schema(
 class FileStore(Store):
     """Progress in ``progress.csv`` or ``progress.parquet``; history beside it."""
 
-    def __init__(self, folder: str | Path, task_ids: Sequence[str], lock_timeout: float = LOCK_TIMEOUT):
+    def __init__(self, folder: str | Path, plan: Any, lock_timeout: float = LOCK_TIMEOUT):
+        """``plan``: the Plan whose progress this is (or its task ids alone, without the clause rules)."""
         self.folder = Path(folder)
-        self.task_ids = list(task_ids)
+        self.rules = PlanRules.of(plan)
+        self.task_ids = list(self.rules.task_ids)
         self.lock_timeout = lock_timeout
+
+    @property
+    def location(self) -> str:
+        return str(self.folder.resolve())
 
     # files ---------------------------------------------------------------------
     def progress_path(self, fmt: str | None = None) -> Path:
@@ -167,67 +176,50 @@ class FileStore(Store):
         return f"restore a backup with `python -m rollout restore NAME`; backups: {', '.join(names[-5:])}"
 
     # writing -------------------------------------------------------------------
-    def save(self, changes, revisions, by, source, at=None) -> SaveResult:
+    def save(self, changes, revisions, by, source, at=None, happened=None) -> SaveResult:
         at = at or dt.datetime.now(dt.UTC)
         lock = self._locked()
         try:
             self._remove_temps()
-            saved = self._read_saved()
-            rows = {r["task_id"]: r for r in _rows(saved)}
-            self._check_revisions(changes, revisions or {}, rows)
-            known, problems, updates = set(self.task_ids), [], {}
-            for task_id, change in changes.items():
-                if task_id not in known:
-                    problems.append((task_id, "", "is not a task of the plan"))
-                    continue
-                try:
-                    updates[task_id] = apply_change(rows.get(task_id, default_row(task_id)), change)
-                except ChangeError as exc:
-                    problems.extend(exc.problems)
-            if problems:
-                raise ChangeError(problems)
+            rows = {r["task_id"]: r for r in _rows(self._read_saved())}
+            updates = updated_rows(rows, changes, revisions or {}, self.rules)
+            return self._commit(rows, updates, by, source, at, happened)
+        finally:
+            lock.release()
+
+    def verify(self, task_ids, by, revisions=None, source="ui", at=None) -> SaveResult:
+        at = at or dt.datetime.now(dt.UTC)
+        lock = self._locked()
+        try:
+            self._remove_temps()
+            rows = {r["task_id"]: r for r in _rows(self._read_saved())}
+            check_revisions(rows, {t: {} for t in task_ids}, revisions or {})
+            done_by = self._done_by(task_ids, max((r["seq"] for r in rows.values()), default=0))
+            updates = {}
+            for task_id in task_ids:
+                row = rows.get(task_id, default_row(task_id))
+                updates[task_id] = verified(row, by, utc_stamp(at), done_by.get(task_id, ""))
             return self._commit(rows, updates, by, source, at)
         finally:
             lock.release()
 
-    def _check_revisions(self, changes, revisions, rows) -> None:
-        conflicts = []
-        for task_id, change in changes.items():
-            current = rows.get(task_id, default_row(task_id))
-            loaded = revisions.get(task_id)
-            if loaded is not None and int(loaded) != current["revision"]:
-                conflicts.append(
-                    Conflict(
-                        task_id,
-                        int(loaded),
-                        current["revision"],
-                        current["updated_by"],
-                        current["updated_at"],
-                        {f: text_of(current[f]) for f in values.FIELDS},
-                        {f: values.normalise_text(text_of(v)) for f, v in change.items()},
-                    )
-                )
-        if conflicts:
-            raise ConflictError(conflicts)
+    def _done_by(self, task_ids, committed: int) -> dict[str, str]:
+        """Who last set each task done: the ``by`` of the latest history row that set its status to done."""
+        events = self._history().read(committed)
+        done = events[(events["field"] == "status") & (events["new"] == "done") & events["task_id"].isin(task_ids)]
+        return dict(zip(done["task_id"], done["by"], strict=True))
 
-    def _commit(self, rows: dict, updates: dict, by: str, source: str, at: dt.datetime) -> SaveResult:
+    def _commit(self, rows: dict, updates: dict, by: str, source: str, at: dt.datetime, happened=None) -> SaveResult:
         """Append the history (synced), then replace progress atomically; the order makes a crash safe."""
         committed = max((r["seq"] for r in rows.values()), default=0)
-        seq, stamp, changes = committed + 1, utc_stamp(at), []
-        for task_id, new in updates.items():
-            old = rows.get(task_id, default_row(task_id))
-            diffs = diff_rows(old, new)
-            if not diffs:
-                continue
-            changes.extend((seq, stamp, by, source, task_id, f, o, n) for f, o, n in diffs)
-            rows[task_id] = {**new, "updated_at": stamp, "updated_by": by, "revision": old["revision"] + 1, "seq": seq}
+        changes = committed_rows(rows, updates, committed + 1, by, source, at, happened)
         if not changes:
             return SaveResult(committed, [], 0)
         fmt = self.format()
         file_stamp = at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         self._history(fmt).append(pd.DataFrame(changes, columns=hist.COLUMNS), committed, self.backup_dir, file_stamp)
         self._write_progress(list(rows.values()), fmt, backup_stamp=file_stamp)
-        return SaveResult(seq, sorted({c[4] for c in changes}), len(changes))
+        return SaveResult(committed + 1, sorted({c[4] for c in changes}), len(changes))
 
     def _write_progress(self, rows: list[dict], fmt: str, backup_stamp: str | None) -> None:
         path = self.progress_path(fmt)
@@ -257,7 +249,7 @@ class FileStore(Store):
             rows = {r["task_id"]: r for r in _rows(self._read_saved())}
             wanted = {r["task_id"]: r for r in _rows(backup)}
             updates = {
-                t: {**rows.get(t, default_row(t)), **{f: wanted.get(t, default_row(t))[f] for f in values.FIELDS}}
+                t: {**rows.get(t, default_row(t)), **{f: wanted.get(t, default_row(t))[f] for f in RESTORED}}
                 for t in set(rows) | set(wanted)
             }
             return self._commit(rows, updates, by, f"restore:{name}", dt.datetime.now(dt.UTC))
@@ -313,6 +305,8 @@ def _read_raw(path: Path, store: FileStore) -> pd.DataFrame:
             frame = pq.read_table(path).to_pandas()
     except (ValueError, OSError, pa.ArrowException, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise StoreError(f"{path}: cannot be read as a progress file ({exc}); it was not changed. {hint}") from None
+    if list(frame.columns) == EARLIER_COLUMNS:  # written before verification was recorded
+        frame = frame.reindex(columns=COLUMNS, fill_value="")
     if list(frame.columns) != COLUMNS:
         raise StoreError(
             f"{path}: not a progress file of this tool: expected the columns {', '.join(COLUMNS)}, "

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 def test_an_edited_export_is_uploaded_previewed_and_applied(app_server, page, tmp_path, bundled_plan):
     url, data = app_server
-    store = FileStore(data, list(bundled_plan.tasks))
+    store = FileStore(data, bundled_plan)
     book = openpyxl.load_workbook(io.BytesIO(export_bytes(bundled_plan, store.load().progress)))
     sheet = book[next(n for n in book.sheetnames if "3" in n)]
     header = [c.value for c in sheet[1]]

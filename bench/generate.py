@@ -195,8 +195,7 @@ def plan_tasks(count: int, seed: int) -> pd.DataFrame:
     kinds = np.where(
         stage == 4, "certification", np.where((stage == 0) & (np.arange(count) % 3 == 0), "project", "sms")
     )
-    if (kinds == "sms").sum() < len(leaves):
-        raise ValueError(f"a plan of {count} tasks has too few sms tasks to serve every 2018 leaf clause")
+    sms_count = int((kinds == "sms").sum())
     records, served = [], 0
     for i in range(count):
         number = i - int(np.searchsorted(stage, stage[i]))
@@ -206,7 +205,9 @@ def plan_tasks(count: int, seed: int) -> pd.DataFrame:
         deps = rng.choice(window, size=min(len(window), rng.choice([0, 1, 1, 2])), replace=False)
         sms = kinds[i] == "sms"
         extra = rng.choice(len(leaves), size=rng.choice([0, 0, 1, 1, 2]), replace=False) if sms else []
-        new = list(dict.fromkeys([leaves[served % len(leaves)], *(leaves[e] for e in extra)])) if sms else []
+        # the k-th sms task takes every leaf k, k + n, ... (n sms tasks): each leaf is served, however few tasks
+        own = leaves[served::sms_count] or [leaves[served % len(leaves)]]
+        new = list(dict.fromkeys([*own, *(leaves[e] for e in extra)])) if sms else []
         records.append(
             {
                 "id": f"P{stage[i]}.{number + 1:0{width}d}",
@@ -452,6 +453,7 @@ def _history(
     first = frame["field"].map({"status": NOT_STARTED, "percent": "0"}).fillna("")
     frame.insert(6, "old", frame.groupby(["task_id", "field"])["new"].shift(1).fillna(first))
     frame["seq"] = pd.factorize(frame["seq"])[0] + 1  # saves left empty by the cut leave no gap
+    frame["recorded_at"] = frame["at"]
     return frame.reset_index(drop=True)
 
 
@@ -474,6 +476,7 @@ def _progress(tasks: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     progress["updated_by"] = latest["by"].fillna("").to_numpy()
     progress["revision"] = saves["revision"].fillna(0).astype(int).to_numpy()
     progress["seq"] = saves["seq"].fillna(0).astype(int).to_numpy()
+    progress["verified_by"] = progress["verified_at"] = ""
     return progress[rules.COLUMNS]
 
 

@@ -114,6 +114,17 @@ def cmd_verify(args: argparse.Namespace) -> None:
     print(f"{args.task_id}: verified by {config.user(args.by)} (change {result.seq})")
 
 
+def cmd_migrate(args: argparse.Namespace) -> None:
+    plan = plan_of(args)
+    result = store_of(args, plan).migrate(by=config.user(args.by))
+    moved = [(old, new) for old, new in plan.renames.items() if new in result.tasks]
+    print(
+        f"carried {len(moved)} renamed tasks over (change {result.seq}): " + ", ".join(f"{o} -> {n}" for o, n in moved)
+        if moved
+        else "nothing to migrate: the progress names no task the plan renamed"
+    )
+
+
 def cmd_history(args: argparse.Namespace) -> None:
     plan = plan_of(args)
     frame = store_of(args, plan).history(args.task_id)
@@ -289,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("verify", cmd_verify, "verify a done task's evidence: a person other than the one who set it done")
     p.add_argument("task_id", metavar="TASK_ID")
     p.add_argument("--by", metavar="NAME", help="who checked the evidence (env ROLLOUT_USER, else the login name)")
+    command(
+        "migrate", cmd_migrate, "carry progress of tasks the plan renamed (phases/renames.yaml) to their new ids"
+    ).add_argument("--by", metavar="NAME", help="who applies the renames (env ROLLOUT_USER, else the login name)")
     p = command("history", cmd_history, "the change log, oldest first")
     p.add_argument("task_id", nargs="?", metavar="TASK_ID")
     p.add_argument("--json", action="store_true")

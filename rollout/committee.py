@@ -141,6 +141,19 @@ def stage_gates(plan: Plan, summary: dict[str, Any], stage_gate: list[gates_.Gat
     ]
 
 
+def gate_rows(pack: Pack) -> pd.DataFrame:
+    """The stage gates as the page and the pack list them: stage, gate, work done, tasks done, why."""
+    return pd.DataFrame(
+        {
+            "stage": [g["name"] for g in pack.gates],
+            "gate": [g["gate"] for g in pack.gates],
+            "ready": [readiness.percent_text(g["readiness"]) for g in pack.gates],
+            "done": [f"{g['done']} of {g['tasks']}" for g in pack.gates],
+            "why": [f"{g['why'][:1].upper()}{g['why'][1:]}." for g in pack.gates],
+        }
+    )
+
+
 def _last_changes(plan: Plan, history: pd.DataFrame) -> dict[int, str]:
     """The day each stage's tasks last changed, by stage number."""
     latest = history.groupby("task_id", sort=False)["at"].max()  # per task first: far fewer rows to map to stages

@@ -15,12 +15,14 @@ import pandas as pd
 from rollout import cache, readiness, timeline, views
 from rollout.gates import Gate, gates
 from rollout.plan import EDITIONS, Plan
+from rollout.progress import Snapshot
 from rollout.stores.base import Store
 from rollout.summary import status_summary
 
 
 @dataclass
 class Overview:
+    snapshot: Snapshot
     tasks: pd.DataFrame
     burnup: pd.DataFrame
     forecast: timeline.Forecast
@@ -44,6 +46,7 @@ def compute(plan: Plan, store: Store, today: dt.date) -> Overview:
     stage_gates = gates(plan, tasks, today, forecast)
     clauses = {edition: readiness.clause_readiness(plan, tasks, edition) for edition in EDITIONS}
     return Overview(
+        snapshot=snapshot,
         tasks=tasks,
         burnup=weekly,
         forecast=forecast,
@@ -65,12 +68,3 @@ def load(plan: Plan, store: Store, today: dt.date) -> Overview:
     plan_files = sorted(Path(plan.folder).glob("*.y*ml"))
     key = (cache.stamp(plan_files), store.location, store.version(), today.isoformat())
     return cache.cached("overview", key, lambda: compute(plan, store, today))
-
-
-def gate_table(gate: dict, tasks: pd.DataFrame) -> pd.DataFrame:
-    """One row per mandatory task that keeps a gate shut: why it does, and what puts the gate at risk."""
-    missing = pd.DataFrame(gate["gate_missing"], columns=["task_id", "reason"])
-    risks = pd.DataFrame([r for r in gate["gate_risks"] if r["task_id"]], columns=["task_id", "reason"])
-    rows = missing.merge(risks.rename(columns={"reason": "risk"}), on="task_id", how="left").fillna({"risk": ""})
-    about = tasks.loc[tasks["task_id"].isin(rows["task_id"]), ["task_id", "title", "owner", "due"]]
-    return rows.merge(about, on="task_id", how="left")[["task_id", "title", "owner", "due", "reason", "risk"]]

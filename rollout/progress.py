@@ -129,6 +129,7 @@ class PlanRules:
     edition: str = ""
     serves: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task -> leaves
     served_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # leaf -> tasks
+    renames: Mapping[str, str] = field(default_factory=dict)  # old task id -> new, from the plan's renames.yaml
 
     @classmethod
     def of(cls, plan_or_ids: Any) -> PlanRules:
@@ -143,7 +144,14 @@ class PlanRules:
         for task_id, leaves in serves.items():
             for leaf in leaves:
                 served_by.setdefault(leaf, []).append(task_id)
-        return cls(tuple(plan.tasks), plan.edition, serves, {k: tuple(v) for k, v in served_by.items()})
+        return cls(
+            tuple(plan.tasks), plan.edition, serves, {k: tuple(v) for k, v in served_by.items()}, dict(plan.renames)
+        )
+
+    def with_earlier_ids(self, task_ids) -> set[str]:
+        """The tasks and the ids they had before the plan renamed them: their history is one."""
+        wanted = set(task_ids)
+        return wanted | {old for old, new in self.renames.items() if new in wanted}
 
     def excluded(self, status_after: Mapping[str, str], going: list[str]) -> list[tuple[str, str, str]]:
         """Problems for the tasks set not applicable in a save that would leave a leaf with no mandatory sms task."""
@@ -229,6 +237,28 @@ def verified(row: dict[str, Any], by: str, at: str, done_by: str) -> dict[str, A
     else:
         return {**row, "verified_by": by, "verified_at": at}
     raise ChangeError([(task_id, "verified_by", problem)])
+
+
+def unmigrated(rules: PlanRules, saved_ids: list[str], where: str) -> None:
+    """Refuse a store whose progress still names tasks the plan renamed: their figures would be lost."""
+    waiting = {old: new for old, new in rules.renames.items() if old in set(saved_ids)}
+    if waiting:
+        moves = ", ".join(f"{old} -> {new}" for old, new in waiting.items())
+        raise StoreError(
+            f"{where}: the plan renamed tasks this progress still names ({moves}); apply the plan's renames "
+            "(`python -m rollout migrate`) to carry their progress and history over; nothing was changed"
+        )
+
+
+def moved_rows(rows: Mapping[str, dict], rules: PlanRules) -> dict[str, dict]:
+    """The rows a migration writes: each renamed task's progress under its new id (refused if that holds some)."""
+    moves = {old: new for old, new in rules.renames.items() if old in rows}
+    taken = [new for new in moves.values() if new in rows and rows[new]["revision"]]
+    if taken:
+        raise ChangeError(
+            [(t, "", "already holds progress of its own; the renamed task's cannot be moved onto it") for t in taken]
+        )
+    return {new: {**rows[old], "task_id": new} for old, new in moves.items()}
 
 
 def diff_rows(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:

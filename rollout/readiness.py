@@ -288,8 +288,9 @@ def critical_path(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
     """
     open_rows = table[~table["status"].isin(FINISHED)]
     remaining = dict(zip(open_rows["task_id"], open_rows["effort"] * (1 - open_rows["completion"]), strict=True))
+    columns = ["stage", "title", "owner", "due", "status", "effort"]
     if not remaining:
-        return table.iloc[:0][["task_id", "stage", "title", "status", "effort"]].assign(remaining=[])
+        return table.iloc[:0][["task_id", *columns]].assign(remaining=[])
     deps = {tid: [d for d in plan.tasks[tid].depends_on if d in remaining] for tid in remaining}
     best: dict[str, tuple[float, str | None]] = {}
     for tid in graphlib.TopologicalSorter(deps).static_order():
@@ -300,6 +301,6 @@ def critical_path(plan: Plan, table: pd.DataFrame) -> pd.DataFrame:
     while current is not None:
         chain.append(current)
         current = best[current][1]
-    rows = table.set_index("task_id").loc[chain[::-1], ["stage", "title", "status", "effort"]].reset_index()
+    rows = table.set_index("task_id").loc[chain[::-1], columns].reset_index()
     rows["remaining"] = rows["task_id"].map(remaining).map(_rounded)
     return rows

@@ -29,10 +29,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from choreographer.errors import ChannelClosedError, ChromeNotFoundError
 from kaleido.errors import KaleidoError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from rollout import charts, committee, readiness
+from rollout import charts, committee, readiness, timeline
 from rollout.fileio import atomic_write_bytes
+from rollout.gates import RULE
+from rollout.plan import EDITION_NAMES
+from rollout.summary import IMPLEMENTED, PROGRESS
+from rollout.timeline import VELOCITY_WEEKS
 from rollout.values import STATUS_LABELS
 
 T = TypeVar("T")
@@ -50,7 +54,6 @@ CHART_TITLES = {
     "radar": "Readiness of the main clauses",
     "clauses": "Readiness by clause",
 }
-EDITIONS = {"2011": "ISO/IEC 20000-1:2011", "2018": "ISO/IEC 20000-1:2018"}
 # Page.printToPDF takes portrait paper sizes and turns them with landscape.
 A4_LANDSCAPE = {"paperWidth": 8.27, "paperHeight": 11.69, "landscape": True}
 # Chromium's header and footer templates: page numbers go into the pageNumber and totalPages spans.
@@ -61,7 +64,7 @@ MARGIN_STYLE = (
 HEADER = """<div style="{{ style }}"><span style="flex:1">{{ organisation }} · Steering committee pack</span>
 <span>{{ day }}</span></div>"""
 FOOTER = """<div style="{{ style }}">
-<span style="flex:1;min-width:0;overflow:hidden;white-space:nowrap;text-overflow:ellipsis">Scope: {{ scope }}</span>
+<span style="flex:1">{{ edition }}</span>
 <span style="white-space:nowrap">Page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>"""
 Step = Callable[[str], None]
 
@@ -155,9 +158,19 @@ def _document(pack: committee.Pack, charts_: dict[str, Any], static: bool) -> st
             static=static,
             titles=CHART_TITLES,
             clause_rows=clauses[clauses["depth"] <= CLAUSE_DEPTH].to_dict("records"),
-            edition_name=EDITIONS[pack.edition],
+            edition_name=EDITION_NAMES[pack.edition],
+            names={"progress": PROGRESS, "implemented": IMPLEMENTED},
+            gate_rule=RULE,
+            velocity_weeks=VELOCITY_WEEKS,
+            forecast_paragraph=_forecast_html(pack.forecast),
         )
     )
+
+
+def _forecast_html(forecast: timeline.Forecast) -> Markup:
+    """The forecast in the words the pages use, its key figures in bold; every part of it escaped."""
+    text = str(escape(forecast.paragraph(_day, strong=lambda part: f"[[{part}]]")))
+    return Markup(text.replace("[[", "<strong>").replace("]]", "</strong>"))
 
 
 def build_html(pack: committee.Pack, step: Step = _quiet) -> str:
@@ -233,7 +246,7 @@ def _margins(pack: committee.Pack) -> tuple[str, str]:
     """The PDF's running header and footer, escaped like the page."""
     env = _environment()
     header = env.from_string(HEADER).render(style=MARGIN_STYLE, organisation=pack.organisation, day=_day(pack.today))
-    return header, env.from_string(FOOTER).render(style=MARGIN_STYLE, scope=pack.scope)
+    return header, env.from_string(FOOTER).render(style=MARGIN_STYLE, edition=EDITION_NAMES[pack.summary["edition"]])
 
 
 async def _pdf_job(

@@ -25,6 +25,10 @@ from rollout.values import DECIMALS, FINISHED, STATUSES
 VELOCITY_WEEKS = 8
 MIN_PROGRESS_WEEKS = 3
 NO_LATEST = "the slowest weeks made no progress"
+FORECAST_HELP = (
+    f"The likely date the remaining effort is done, at the mean weekly pace of the last {VELOCITY_WEEKS} weeks; "
+    "never before the operating periods still to run (at least three months of records) can end."
+)
 DayFormat = Callable[[dt.date], str]
 REPLAYED_FIELDS = ("status", "percent")
 STATUS_CODES = {status: float(code) for code, status in enumerate(STATUSES)}
@@ -70,6 +74,7 @@ def _replayed_changes(plan: Plan, history: pd.DataFrame, last: pd.Timestamp) -> 
     field = _text(history["field"])
     replayed = pc.is_in(field, pa.array(REPLAYED_FIELDS))
     ids, codes = _distinct(_text(history["task_id"]).filter(replayed))
+    ids = ids.map(lambda t: plan.renames.get(t, t)) if plan.renames else ids  # a renamed task's history is its own
     task = np.append(pd.Index(list(plan.tasks)).get_indexer(ids), -1)[codes]
     rows = np.flatnonzero(replayed.to_numpy(zero_copy_only=False))[task >= 0]
     task = task[task >= 0]

@@ -1,10 +1,11 @@
-"""What the task pages show and take back: filters of the task table, and edits turned into changes."""
+"""What the pages show and take back: filters of the task table, a task in full, the tasks behind a figure,
+the tasks that keep a gate shut, and edits turned into changes."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,11 @@ from rollout import readiness, values
 from rollout.plan import Plan
 from rollout.progress import text_of
 from rollout.readiness import overdue
+from rollout.summary import PROGRESS
 from rollout.values import DECIMALS, FINISHED
+
+if TYPE_CHECKING:
+    from rollout.gates import Gate
 
 EDITABLE = ["status", "percent", "owner", "start", "due", "evidence", "notes"]
 SHOW = {
@@ -179,3 +184,100 @@ def breakdown(table: pd.DataFrame, task_ids: list[str]) -> tuple[pd.DataFrame, s
         return rows, "No applicable task serves this: it has no figure."
     figure = readiness.percent_text(round(done / effort, DECIMALS))
     return rows, f"Sum of effort x completion / sum of effort = {round(done, DECIMALS):g} / {effort:g} days = {figure}"
+
+
+# a task in full --------------------------------------------------------------------
+@dataclass(frozen=True)
+class TaskDetail:
+    """One task as the Plan page shows it: the plan's fields, where it stands, its links and its history."""
+
+    task: Any  # rollout.plan.Task
+    status: str  # the status in words
+    percent: int
+    owner: str
+    evidence: str
+    verified_by: str
+    verified_at: str
+    clauses: dict[str, list[tuple[str, str]]]  # edition -> (id, title), the plan's edition first
+    depends_on: list[tuple[str, str]]  # (task id, status in words)
+    needed_by: list[tuple[str, str]]
+    history: pd.DataFrame  # newest first, status codes in words
+    weight: str  # what the task weighs in the figures, in words
+    early: str | None  # done before its operating period could end
+
+
+def task_detail(plan: Plan, table: pd.DataFrame, history: pd.DataFrame, task_id: str) -> TaskDetail:
+    task, rows = plan.tasks[task_id], table.set_index("task_id")
+    row = rows.loc[task_id]
+    words = rows["status"].map(values.STATUS_LABELS)
+    editions = sorted(plan.clauses, key=lambda e: e != plan.edition)
+    events = history[history["task_id"] == task_id].iloc[::-1]
+    return TaskDetail(
+        task=task,
+        status=values.STATUS_LABELS[row["status"]],
+        percent=int(row["percent"]),
+        owner=row["owner"],
+        evidence=row["evidence"],
+        verified_by=row["verified_by"],
+        verified_at=row["verified_at"],
+        clauses={e: [(c, plan.clauses[e][c].title) for c in plan.clauses_of(task, e)] for e in editions},
+        depends_on=[(d, words[d]) for d in task.depends_on],
+        needed_by=[(t.id, words[t.id]) for t in plan.tasks.values() if task_id in t.depends_on],
+        history=_in_words(events[["at", "by", "source", "field", "old", "new"]]),
+        weight=_weight(task, row),
+        early=_early(task, row, events),
+    )
+
+
+def _in_words(events: pd.DataFrame) -> pd.DataFrame:
+    """History rows as people read them: status codes as words."""
+    status = events["field"] == "status"
+    words = {"old": events["old"].where(~status, events["old"].map(values.STATUS_LABELS))}
+    words["new"] = events["new"].where(~status, events["new"].map(values.STATUS_LABELS))
+    return events.assign(**words).reset_index(drop=True)
+
+
+def _weight(task: Any, row: pd.Series) -> str:
+    if row["status"] == "not_applicable":
+        return "It is left out of the figures (not applicable)."
+    share = readiness.percent_text(row["completion"])
+    progress = f"In implementation progress it weighs {task.effort_days:g} days, {share} done."
+    if not task.builds_sms:
+        why = "optional work" if task.kind == "sms" else f"{task.kind} work"
+        return f"{progress} It counts for no clause: {why}."
+    return f"{progress} It counts for the clause readiness of the clauses it names."
+
+
+def _early(task: Any, row: pd.Series, events: pd.DataFrame) -> str | None:
+    """A task with an operating period marked done before the period could end: accepted, and said."""
+    if not task.min_weeks or row["status"] != "done" or pd.isna(row["start"]):
+        return None
+    done = events[(events["field"] == "status") & (events["new"] == "Done")]
+    if done.empty:
+        return None
+    day = dt.date.fromisoformat(done.iloc[0]["at"][:10])
+    weeks = (day - row["start"].date()).days // 7
+    if weeks >= task.min_weeks:
+        return None
+    return (
+        f"Done {weeks} weeks after its start, before its {task.min_weeks}-week operating period could end: "
+        "check that the records cover the period an auditor will ask for."
+    )
+
+
+# the tasks behind a figure ---------------------------------------------------------
+def figure_choices(overall: dict, stages: pd.DataFrame, clauses: pd.DataFrame) -> dict[str, tuple[str, list[str]]]:
+    """Every figure a person can open, by key: (label, the tasks behind it)."""
+    options = {"overall": (f"{PROGRESS}, overall", list(overall["task_ids"]))}
+    options |= {f"stage {r.id}": (f"{PROGRESS}: {r.title}", list(r.task_ids)) for r in stages.itertuples()}
+    options |= {f"clause {r.id}": (f"Clause {r.id} {r.title}", list(r.task_ids)) for r in clauses.itertuples()}
+    return options
+
+
+def gate_table(gate: Gate, tasks: pd.DataFrame) -> pd.DataFrame:
+    """One row per mandatory task that keeps a gate shut: why it does, and what puts the gate at risk."""
+    missing = pd.DataFrame(list(gate.missing), columns=["task_id", "reason"])
+    risks = pd.DataFrame([r for r in gate.risks if r["task_id"]], columns=["task_id", "reason"])
+    rows = missing.merge(risks.rename(columns={"reason": "risk"}), on="task_id", how="left").fillna({"risk": ""})
+    about = tasks.loc[tasks["task_id"].isin(rows["task_id"]), ["task_id", "title", "owner", "due"]]
+    return rows.merge(about, on="task_id", how="left")[["task_id", "title", "owner", "due", "reason", "risk"]]

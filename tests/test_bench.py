@@ -8,11 +8,13 @@ import subprocess
 import sys
 from numbers import Real
 
+import pytest
 from support import ROOT
 
 TARGETS = {"load", "save", "import", "rerun", "browser"}
 
 
+@pytest.mark.slow
 def test_the_quick_benchmark_reports_a_ratio_or_null_for_every_target(tmp_path):
     env = {**os.environ, "BENCH_CACHE": str(tmp_path / "cache"), "BENCH_RESULTS": str(tmp_path / "results")}
     done = subprocess.run(

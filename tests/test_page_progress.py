@@ -97,7 +97,7 @@ def test_one_task_can_be_saved_through_the_form(demo_env):
     at = app(PAGE)
     form_status = next(s for s in at.selectbox if s.label == "Status" and s.key is None)
     form_status.set_value("done")
-    next(t for t in at.text_input if t.label == "Evidence link").set_value("https://example.org/p001")
+    next(t for t in at.text_input if t.label == "Evidence (a link or reference)").set_value("https://example.org/p001")
     next(b for b in at.button if b.label == "Save this task").click().run()
     saved = row(demo_env, "P0.01")
     assert saved["evidence"] == "https://example.org/p001"

@@ -178,3 +178,38 @@ def test_a_change_can_say_when_it_happened_and_the_history_keeps_both_times(stor
     p102 = events[events["task_id"] == "P1.02"]
     assert set(p102["at"]) == set(p102["recorded_at"]) == {"2026-07-10T09:00:00Z"}
     assert list(hist.COLUMNS) == ["seq", "at", "by", "source", "task_id", "field", "old", "new", "recorded_at"]
+
+
+# tasks the plan renamed ----------------------------------------------------------
+def test_progress_of_a_renamed_task_is_refused_until_migrated_then_carried_over(minimal_plan, tmp_path, capsys):
+    from support import run_cli
+
+    from rollout import readiness, timeline
+    from rollout.progress import StoreError
+
+    (minimal_plan / "renames.yaml").write_text("P2.09: P1.02  # moved to phase 1\n")
+    plan = load_plan(minimal_plan)
+    folder = tmp_path / "data"
+    earlier = FileStore(folder, [*plan.tasks, "P2.09"])  # the previous release's plan had P2.09
+    earlier.save({"P2.09": {"status": "in_progress", "percent": 40, "owner": "Ann"}}, None, by="Ann", source="ui",
+                 at=dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC))  # fmt: skip
+    earlier.save({"P2.09": {"percent": 60}}, None, by="Ann", source="ui", at=dt.datetime(2026, 3, 9, 9, tzinfo=dt.UTC))
+    store = FileStore(folder, plan)
+    with pytest.raises(StoreError, match=r"renamed tasks this progress still names \(P2\.09 -> P1\.02\).*migrate"):
+        store.load()
+    code, _, err = run_cli(capsys, "--phases", minimal_plan, "--data", folder, "status")
+    assert code == 1 and "migrate" in err
+    code, out, _ = run_cli(capsys, "--phases", minimal_plan, "--data", folder, "migrate", "--by", "Lead")
+    assert code == 0 and "carried 1 renamed tasks over" in out and "P2.09 -> P1.02" in out
+    got = row(store, "P1.02")
+    assert (got["status"], got["percent"], got["owner"]) == ("in_progress", 60, "Ann")
+    assert "P2.09" not in store.load().progress["task_id"].tolist()
+    events = store.history("P1.02")
+    assert events["task_id"].tolist()[:4] == ["P2.09"] * 4  # the earlier rows are kept, under their id
+    assert ["P2.09", "renamed_to", "", "P1.02"] in events[["task_id", "field", "old", "new"]].values.tolist()
+    weekly = timeline.burnup(plan, store.history(), dt.date(2026, 3, 11))
+    assert weekly["done"].iloc[-1] == 0.6 * plan.tasks["P1.02"].effort_days  # replayed under its new id
+    table = readiness.task_table(plan, store.load().progress)
+    assert table.set_index("task_id").loc["P1.02", "percent"] == 60
+    code, out, _ = run_cli(capsys, "--phases", minimal_plan, "--data", folder, "migrate")
+    assert code == 0 and "nothing to migrate" in out

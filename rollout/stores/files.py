@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rollout import values
+from rollout import cache, values
 from rollout.fileio import atomic_write, is_temp, sync_file
 from rollout.progress import (
     COLUMNS,
@@ -29,7 +29,9 @@ from rollout.progress import (
     check_revisions,
     committed_rows,
     default_row,
+    moved_rows,
     text_of,
+    unmigrated,
     updated_rows,
     utc_stamp,
     verified,
@@ -103,12 +105,9 @@ class FileStore(Store):
         )
 
     def version(self) -> tuple:
-        marks = []
-        for name in ("progress.csv", "progress.parquet", "history.csv", "history"):
-            path = self.folder / name
-            stat = path.stat() if path.exists() else None
-            marks.append((stat.st_mtime_ns, stat.st_size) if stat else None)
-        return tuple(marks)
+        return cache.stamp(
+            self.folder / name for name in ("progress.csv", "progress.parquet", "history.csv", "history")
+        )
 
     def _lock(self) -> filelock.FileLock:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -148,6 +147,7 @@ class FileStore(Store):
             joined[name] = joined[name].astype("int64")
         # object dtype: isin on arrow-backed strings is an order of magnitude slower
         orphans = saved[~saved["task_id"].astype(object).isin(self.task_ids)]
+        unmigrated(self.rules, orphans["task_id"].tolist(), str(self.progress_path()))
         frame = pd.concat([joined, orphans], ignore_index=True) if len(orphans) else joined
         frame["orphaned"] = [False] * len(joined) + [True] * len(orphans)
         return Snapshot(frame, seq, self.format(), orphans["task_id"].tolist())
@@ -161,7 +161,7 @@ class FileStore(Store):
         except hist.HistoryError as exc:
             raise StoreError(f"{exc}; {self._backup_hint()}") from None
         if task_id is not None:
-            frame = frame[frame["task_id"] == task_id].reset_index(drop=True)
+            frame = frame[frame["task_id"].isin(self.rules.with_earlier_ids([task_id]))].reset_index(drop=True)
         return frame
 
     def backups(self) -> list[str]:
@@ -203,16 +203,41 @@ class FileStore(Store):
         finally:
             lock.release()
 
+    def migrate(self, by: str, at=None) -> SaveResult:
+        """Carry the progress of tasks the plan renamed over to their new ids; the history keeps the old rows."""
+        at = at or dt.datetime.now(dt.UTC)
+        lock = self._locked()
+        try:
+            self._remove_temps()
+            rows = {r["task_id"]: r for r in _rows(self._read_saved())}
+            updates = moved_rows(rows, self.rules)
+            moved = {new: old for old, new in self.rules.renames.items() if new in updates}
+            renamed = [(old, "renamed_to", "", new) for new, old in moved.items()]
+            return self._commit(rows, updates, by, "migrate", at, removed=renamed)
+        finally:
+            lock.release()
+
     def _done_by(self, task_ids, committed: int) -> dict[str, str]:
         """Who last set each task done: the ``by`` of the latest history row that set its status to done."""
         events = self._history().read(committed)
-        done = events[(events["field"] == "status") & (events["new"] == "done") & events["task_id"].isin(task_ids)]
-        return dict(zip(done["task_id"], done["by"], strict=True))
+        mine = events["task_id"].isin(self.rules.with_earlier_ids(task_ids))
+        done = events[(events["field"] == "status") & (events["new"] == "done") & mine]
+        named = done["task_id"].map(lambda t: self.rules.renames.get(t, t))
+        return dict(zip(named, done["by"], strict=True))
 
-    def _commit(self, rows: dict, updates: dict, by: str, source: str, at: dt.datetime, happened=None) -> SaveResult:
-        """Append the history (synced), then replace progress atomically; the order makes a crash safe."""
+    def _commit(
+        self, rows: dict, updates: dict, by: str, source: str, at: dt.datetime, happened=None, removed=()
+    ) -> SaveResult:
+        """Append the history (synced), then replace progress atomically; the order makes a crash safe.
+
+        ``removed``: (task_id, field, old, new) rows of tasks whose progress leaves under another id
+        (a migration's renames), recorded in the history and dropped from progress.
+        """
         committed = max((r["seq"] for r in rows.values()), default=0)
+        for task_id, *_ in removed:
+            del rows[task_id]
         changes = committed_rows(rows, updates, committed + 1, by, source, at, happened)
+        changes += [(committed + 1, utc_stamp(at), by, source, *row, utc_stamp(at)) for row in removed]
         if not changes:
             return SaveResult(committed, [], 0)
         fmt = self.format()

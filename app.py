@@ -3,21 +3,26 @@
 import streamlit as st
 
 import ui
-from rollout import charts, readiness, views
+from rollout import gates, readiness, summary, timeline, views
+from rollout.plan import EDITION_NAMES
 
 ui.page_setup("Overview")
-plan, state, today, edition = ui.plan(), ui.state(), ui.today(), ui.edition()
-tasks = state.tasks
+plan, today, edition = ui.plan(), ui.today(), ui.edition()
 
 st.title("Rollout overview")
-st.caption(f"{plan.organisation} · {today:%A %d %B %Y} · certification target {plan.target_date:%d %B %Y}")
+st.caption(
+    f"{plan.organisation} · {today:%A %d %B %Y} · {EDITION_NAMES[plan.edition]} · "
+    f"certification target {plan.target_date:%d %B %Y}"
+)
 
 if not ui.has_progress() and not st.session_state.get("welcomed"):
     with st.container(border=True):
         st.subheader("Welcome")
         st.write(
-            f"The plan holds {len(plan.tasks)} tasks in {len(plan.stages)} stages, following the three-phase "
-            "approach of ISO/IEC TR 20000-5. No progress has been recorded yet. How would you like to begin?"
+            f"This tracker follows the rollout of a service management system certified against "
+            f"{EDITION_NAMES[plan.edition]}, along the phases of ISO/IEC TR 20000-5 (succeeded by "
+            f"ISO/IEC TS 20000-5:2022). The plan holds {len(plan.tasks)} tasks in {len(plan.stages)} stages. "
+            "No progress has been recorded yet. How would you like to begin?"
         )
         start, upload, demo = st.columns(3)
         if start.button("Start tracking on this plan", type="primary", width="stretch", icon=":material/edit_note:"):
@@ -28,39 +33,43 @@ if not ui.has_progress() and not st.session_state.get("welcomed"):
         demo.button("Explore a demo rollout", width="stretch", icon=":material/science:", on_click=ui.enter_demo)
         st.caption("The demo is written to a folder of its own; your data folder stays empty until you save.")
 
-figures = ui.overview()
-forecast, summary, late, blocked = figures.forecast, figures.status, figures.overdue, figures.blocked
+figures = ui.figures()
+forecast, status = figures.forecast, figures.status
+caveat = forecast.floor_text(ui.date_text)
 
 # (label, value, delta, help, link page, link label, link query)
 cards = [
-    ("Overall readiness", readiness.percent_text(summary["overall"]), None, ui.HELP["overall"],
+    (summary.PROGRESS, readiness.percent_text(status["overall"]), None, summary.PROGRESS_HELP,
+     "pages/3_Readiness.py", "By stage", None),
+    (summary.IMPLEMENTED, summary.implemented_text(status), None, summary.IMPLEMENTED_HELP,
      "pages/3_Readiness.py", "By clause", None),
-    ("Tasks done", f"{summary['done']} of {summary['tasks']}", None, None, "pages/2_Progress.py", "All tasks", None),
-    ("Overdue", len(late), None, None, "pages/2_Progress.py", "Overdue tasks", {"show": views.SHOW["overdue"]}),
-    ("Blocked", len(blocked), None, None, "pages/2_Progress.py", "Blocked tasks", {"show": views.SHOW["blocked"]}),
-    ("Forecast", ui.date_text(forecast.likely), ui.forecast_delta(forecast), forecast.reason or ui.HELP["forecast"],
+    ("Tasks done", summary.done_text(status), None, "Done among the tasks that apply (not applicable ones are left out).",
+     "pages/2_Progress.py", "All tasks", None),
+    ("Overdue", len(figures.overdue), None, None, "pages/2_Progress.py", "Overdue tasks", {"show": views.SHOW["overdue"]}),
+    ("Blocked", len(figures.blocked), None, None, "pages/2_Progress.py", "Blocked tasks", {"show": views.SHOW["blocked"]}),
+    ("Likely finish", ui.date_text(forecast.likely) or "no forecast yet", ui.forecast_delta(forecast),
+     forecast.reason or f"{timeline.FORECAST_HELP}{f' Here: {caveat}.' if caveat else ''}",
      "pages/4_Timeline.py", "Burn-up", None),
 ]  # fmt: skip
-for column, (label, value, delta, help_text, page, link, query) in zip(
-    st.columns([1, 1, 1, 1, 1.4]), cards, strict=True
-):
-    with column.container(border=True):
-        st.metric(label, value, delta, help=help_text)
-        st.page_link(page, label=link, icon=":material/arrow_forward:", query_params=query)
+with st.container(horizontal=True):
+    for label, value, delta, help_text, page, link, query in cards:
+        with st.container(border=True, width=190):
+            st.metric(label, value, delta, help=help_text)
+            st.page_link(page, label=link, icon=":material/arrow_forward:", query_params=query)
 
 st.subheader("Stage gates")
-for column, stage, phase in zip(st.columns(len(plan.stages)), plan.stages, summary["phases"], strict=True):
-    with column.container(border=True, height="stretch"):
-        st.markdown(f"**{stage.name}**  \n{ui.badge(phase['gate'])}")
-        missing = phase["gate_missing"]
-        st.caption(
-            f"{readiness.percent_text(phase['readiness'])} ready · {phase['done']} of {phase['tasks']} done"
-            + (f"  \n{len(missing)} mandatory task(s) open: {ui.ids_text(missing)}" if missing else "")
-        )
-        st.page_link("pages/3_Readiness.py", label="Gate detail", query_params={"stage": str(stage.number)})
+st.caption(gates.RULE)
+with st.container(horizontal=True):
+    for gate, phase in zip(figures.gates, status["phases"], strict=True):
+        with st.container(border=True, width=230, height="stretch"):
+            st.markdown(f"**{gate.name}**  \n{ui.badge(gate.state)}")
+            st.caption(
+                f"{readiness.percent_text(phase['readiness'])} of its work done · {phase['done']} of "
+                f"{phase['tasks']} tasks  \n{gate.why()[:1].upper()}{gate.why()[1:]}."
+            )
+            st.page_link("pages/3_Readiness.py", label="Gate detail", query_params={"stage": str(gate.stage)})
 
-chart = ui.computed("overview_chart", lambda: charts.build_clause_figure(figures.clauses[edition], 1, edition), edition)
-ui.chart(chart, key="overview_clauses")
+ui.chart(ui.clause_chart(ui.source(), "bars", edition, 1), key="overview_clauses")
 
 st.subheader("Needs attention")
 if figures.attention.empty:

@@ -1,9 +1,10 @@
-"""The one non-page module that imports streamlit: settings, cached loaders, the sidebar, saving.
+"""The one non-page module that imports streamlit: the guard every page calls first, cached loaders, saving.
 
-Pages read everything through here. Loaded and computed tables are cached with
-``st.cache_resource`` keyed on the files' modification times, so a rerun that changes
-nothing re-reads and recomputes nothing, and a save (which changes the files) refreshes
-every page. Cached values are shared: pages treat them as read-only.
+Every page, app.py included, starts with ``page_setup``. Loaded and computed objects are cached
+with ``st.cache_resource`` on functions whose arguments are everything they depend on: a
+``Source`` names the plan folder, the data location, the fingerprint of their files and the
+day, so that a save (which changes the files) reloads every page and nothing is served for
+another edition, day or folder. Cached values are shared between sessions: read-only.
 """
 
 from __future__ import annotations
@@ -12,23 +13,22 @@ import datetime as dt
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from rollout import config, readiness, values
+from rollout import cache, charts, committee, config, overview, readiness, report, schedule, values
 from rollout.demo import write_demo
-from rollout.overview import Overview
-from rollout.overview import load as load_overview
-from rollout.plan import Plan, PlanError, load_plan
-from rollout.progress import ChangeError, Conflict, ConflictError, SaveResult, Snapshot, StoreError
+from rollout.plan import EDITION_NAMES, Plan, PlanError, load_plan
+from rollout.progress import ChangeError, Conflict, ConflictError, SaveResult, StoreError
+from rollout.sheets import importer
+from rollout.sheets.spreadsheet import SpreadsheetError
 from rollout.stores.files import FileStore
 
-T = TypeVar("T")
 PAGES = [
     ("app.py", "Overview", ":material/dashboard:"),
     ("pages/1_Plan.py", "Plan", ":material/account_tree:"),
@@ -38,14 +38,13 @@ PAGES = [
     ("pages/5_Import.py", "Import", ":material/upload_file:"),
     ("pages/6_Steering_committee.py", "Steering committee", ":material/groups:"),
 ]
-EDITIONS = {"2011": "ISO/IEC 20000-1:2011", "2018": "ISO/IEC 20000-1:2018"}
-HELP = {
-    "overall": "The effort-weighted mean completion of every applicable task: the sum of effort x percent "
-    "over the sum of effort. Tasks marked not applicable are left out.",
-    "forecast": "The likely date the remaining effort is done, at the mean weekly pace of the last 8 weeks.",
+GATE_COLOURS = {"met": "green", "waiting": "blue", "at risk": "orange", "not met": "gray"}
+GATE_ICONS = {
+    "met": ":material/check_circle:",
+    "waiting": ":material/hourglass_top:",
+    "at risk": ":material/warning:",
+    "not met": ":material/pending:",
 }
-GATE_COLOURS = {"met": "green", "at risk": "orange", "not met": "gray"}
-GATE_ICONS = {"met": ":material/check_circle:", "at risk": ":material/warning:", "not met": ":material/pending:"}
 # Labels and formats of the task columns, shared by every table of the pages.
 COLUMNS = {
     "task_id": st.column_config.TextColumn("Task", pinned=True),
@@ -61,8 +60,9 @@ COLUMNS = {
     "next_due": st.column_config.DateColumn("Next due", format="YYYY-MM-DD"),
     "effort": st.column_config.NumberColumn("Effort (days)", format="%g"),
     "remaining": st.column_config.NumberColumn("Remaining (days)", format="%g"),
-    "done_days": st.column_config.NumberColumn("Done (days)", format="%g"),
+    "done_days": st.column_config.NumberColumn("Done (days)", format="%.4g"),
     "reason": st.column_config.TextColumn("Why the gate is shut"),
+    "risk": st.column_config.TextColumn("At risk because"),
     "why": st.column_config.TextColumn("Why", width="medium"),
     "open": st.column_config.NumberColumn("Open"),
     "overdue": st.column_config.NumberColumn("Overdue"),
@@ -78,22 +78,21 @@ ALL_STAGES_LIMIT = 400  # above this many tasks, schedules show one stage at a t
 PAGE_ROWS = 200  # a long table is shown a page of this many rows at a time
 TOP_ROWS = 10  # short lists show the most urgent rows
 GANTT_ROWS = 60  # bars a schedule shows at a time
+FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"  # served by the app: no icon from the internet
+NAME_NEEDED = "Enter your name under Your name in the sidebar first: every change records who made it."
 
 
-@dataclass(frozen=True)
-class State:
-    """Progress as loaded, and the task table built from it (plan fields + progress)."""
+class Source(NamedTuple):
+    """Everything a page's figures depend on: the caches' key."""
 
-    snapshot: Snapshot
-    tasks: pd.DataFrame
-    key: tuple
+    phases: str
+    plan_stamp: tuple
+    data: str
+    data_stamp: tuple
+    today: dt.date
 
 
 # settings ------------------------------------------------------------------------
-def phases_dir() -> Path:
-    return config.phases_dir()
-
-
 def data_dir() -> Path:
     """The data folder in use: the demo's while exploring it, else ROLLOUT_DATA (or data/)."""
     return Path(st.session_state["demo_dir"]) if st.session_state.get("demo_dir") else config.data_dir()
@@ -103,7 +102,7 @@ def in_demo() -> bool:
     return bool(st.session_state.get("demo_dir"))
 
 
-def today():
+def today() -> dt.date:
     return config.today()
 
 
@@ -112,83 +111,122 @@ def user() -> str:
 
 
 def edition() -> str:
-    return st.session_state.get("edition", "2011")
+    chosen = st.session_state.get("edition")
+    return chosen if chosen in EDITION_NAMES else plan().edition
+
+
+def source() -> Source:
+    """The state of the files the pages show, read fresh on every run (a few stat calls)."""
+    phases = config.phases_dir()
+    plan_files = sorted(phases.glob("*.y*ml")) if phases.is_dir() else []
+    store = FileStore(data_dir(), ())
+    return Source(str(phases), cache.stamp(plan_files), str(store.folder), store.version(), today())
 
 
 # loading ---------------------------------------------------------------------------
-def _mtimes(folder: Path) -> tuple:
-    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.y*ml"))) if folder.is_dir() else ()
-
-
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _plan(folder: str, stamp: tuple) -> Plan:
-    return load_plan(folder)
+def _plan(phases: str, stamp: tuple) -> Plan:
+    return load_plan(phases)
 
 
 def plan() -> Plan:
-    """The plan of ROLLOUT_PHASES, reloaded when one of its files changes; a broken plan stops the page."""
-    folder = phases_dir()
+    """The plan, reloaded when one of its files changes; a broken plan stops the page with every error."""
+    src = source()
     try:
-        return _plan(str(folder), _mtimes(folder))
+        return _plan(src.phases, src.plan_stamp)
     except PlanError as exc:
-        st.error(f"The plan in `{folder}` has {len(exc.issues)} error(s). Fix them and reload the page.")
+        st.error(f"The plan in `{src.phases}` has {len(exc.issues)} error(s). Fix them and reload the page.")
         st.code(str(exc), language=None)
         st.stop()
 
 
 def store() -> FileStore:
-    return FileStore(data_dir(), list(plan().tasks))
+    return FileStore(data_dir(), plan())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _state(folder: str, _store: FileStore, _plan_obj: Plan, key: tuple) -> State:
-    snapshot = _store.load()
-    return State(snapshot, readiness.task_table(_plan_obj, snapshot.progress), key)
+def _overview(src: Source) -> overview.Overview:
+    current = _plan(src.phases, src.plan_stamp)
+    return overview.load(current, FileStore(src.data, current), src.today)
 
 
-def state() -> State:
-    """Progress and the task table, reloaded only when a file changed."""
-    current, p = store(), plan()
-    key = (str(current.folder), _mtimes(phases_dir()), current.version(), str(today()))
+def figures() -> overview.Overview:
+    """Every figure of the pages, the same object the CLI's status, readiness and forecast print."""
     try:
-        return _state(str(current.folder), current, p, key)
+        return _overview(source())
     except StoreError as exc:
-        st.error(str(exc))
-        st.info("Nothing was changed. Restore a backup from the command line: `python -m rollout restore`.")
+        show_damage(exc)
         st.stop()
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _computed(name: str, key: tuple, _compute: Callable[[], Any]) -> Any:
-    return _compute()
-
-
-def computed(name: str, compute: Callable[[], T], *extra: Any) -> T:
-    """A figure or table computed once per state of the files (and the extra keys given)."""
-    return _computed(name, (state().key, *extra), compute)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _history(folder: str, _store: FileStore, key: tuple) -> pd.DataFrame:
-    return _store.history()
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _history(src: Source) -> pd.DataFrame:
+    current = _plan(src.phases, src.plan_stamp)
+    return FileStore(src.data, current).history(committed=_overview(src).snapshot.seq)
 
 
 def history() -> pd.DataFrame:
-    """The committed change log (shared and read-only)."""
-    current = store()
-    return _history(str(current.folder), current, state().key)
+    """The committed change log that matches the figures shown (shared and read-only)."""
+    try:
+        return _history(source())
+    except StoreError as exc:
+        show_damage(exc)
+        st.stop()
 
 
-def overview() -> Overview:
-    """The overview's figures, the same object the CLI's status, readiness and forecast print."""
-    return computed("overview", lambda: load_overview(plan(), store(), today()))
+def show_damage(error: StoreError) -> None:
+    st.error(str(error))
+    st.info("Nothing was changed.")
 
 
-def chart(figure, key: str, **options):
+# figures, built once per state of the files and per choice ---------------------------
+@st.cache_resource(show_spinner=False, max_entries=32)
+def clause_chart(src: Source, view: str, edition: str, depth: int | None) -> go.Figure:
+    figures = _overview(src)
+    current = _plan(src.phases, src.plan_stamp)
+    if view == "heatmap":
+        table = readiness.clause_stage_readiness(current, figures.tasks, edition)
+        return charts.build_heatmap_figure(table, depth, edition=edition)
+    if view == "radar":
+        return charts.build_radar_figure(figures.clauses[edition], edition=edition)
+    if view == "status":
+        return charts.build_status_figure(readiness.status_counts(current, figures.tasks))
+    return charts.build_clause_figure(figures.clauses[edition], depth, edition=edition)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def burnup_chart(src: Source) -> go.Figure:
+    figures = _overview(src)
+    return charts.build_burnup_figure(figures.burnup, figures.forecast)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def schedule_bars(src: Source) -> pd.DataFrame:
+    return schedule.gantt_table(_plan(src.phases, src.plan_stamp), _overview(src).tasks, src.today)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def critical_path(src: Source) -> pd.DataFrame:
+    return readiness.critical_path(_plan(src.phases, src.plan_stamp), _overview(src).tasks)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def committee_pack(src: Source, since: dt.date, edition: str) -> committee.Pack:
+    current = _plan(src.phases, src.plan_stamp)
+    return committee.build_pack(current, _overview(src).tasks, _history(src), src.today, since, edition)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def committee_charts(src: Source, since: dt.date, edition: str) -> dict[str, go.Figure]:
+    return report.pack_figures(committee_pack(src, since, edition))
+
+
+def chart(figure: go.Figure, key: str, **options: Any):
     """A plotly figure as drawn by rollout.charts: its own theme, not Streamlit's (which redraws it once more)."""
-    return st.plotly_chart(figure, key=key, theme=None, **options)
+    return st.plotly_chart(figure, key=key, theme=None, config={"displaylogo": False}, **options)
 
 
+# showing ---------------------------------------------------------------------------
 def badge(gate: str) -> str:
     """A gate's state as a coloured Markdown badge, drawn inside the text around it (one element, not two)."""
     return f":{GATE_COLOURS[gate]}-badge[{GATE_ICONS[gate]} {gate}]"
@@ -201,12 +239,12 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
 
 def plain(text: str) -> str:
     """Text as typed, inside Markdown: every ASCII punctuation mark escaped (notes may hold * _ [ < : |)."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(text.split()))
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(text).split()))
 
 
 def cell(value: Any) -> str:
     """A value as a table cell shows it: dates as ISO days, blanks empty, numbers short, text as typed."""
-    if pd.isna(value):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, (pd.Timestamp, dt.date)):
         return f"{value:%Y-%m-%d}"
@@ -240,29 +278,23 @@ def paged(frame: pd.DataFrame, key: str, size: int = PAGE_ROWS, disabled: bool =
     if len(frame) <= size:
         return frame
     pages = -(-len(frame) // size)
-    number = st.pagination(pages, key=key, disabled=disabled)
-    number = min(number, pages)
+    number = min(st.pagination(pages, key=key, disabled=disabled), pages)
     first = (number - 1) * size
     st.caption(f"Rows {first + 1:,} to {min(first + size, len(frame)):,} of {len(frame):,}.")
     return frame.iloc[first : first + size]
 
 
-# formatting ------------------------------------------------------------------------
-def date_text(day) -> str:
-    return "not yet" if day is None else f"{day:%d %b %Y}"
+def date_text(day: dt.date | None) -> str:
+    """A date as the pages show it; the caller says what a missing date means."""
+    return "" if day is None else f"{day:%d %b %Y}"
 
 
 def forecast_delta(forecast) -> str | None:
-    """'62 days before the target' or '-14 days after the target', for a metric's delta."""
+    """'62 days early' or '-14 days late', for a metric's delta."""
     if forecast.likely is None:
         return None
     days = (forecast.target - forecast.likely).days
     return f"{days} days early" if days >= 0 else f"{days} days late"
-
-
-def ids_text(items: list[dict], shown: int = 6) -> str:
-    ids = [i["task_id"] for i in items]
-    return ", ".join(ids[:shown]) + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
 # demo ------------------------------------------------------------------------------
@@ -274,7 +306,7 @@ def demo_folder() -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".demo-", dir=target.parent))
-    write_demo(plan(), FileStore(work, list(plan().tasks)), day)
+    write_demo(plan(), FileStore(work, plan()), day)
     try:
         work.rename(target)
     except OSError:  # another session made it first
@@ -301,26 +333,59 @@ class Outcome:
     problems: list[tuple[str, str, str]] | None = None
     conflicts: list[Conflict] | None = None
     error: str | None = None
+    done: str = "Saved"  # what the success message says was done
 
 
-def save(changes: dict[str, dict[str, Any]], revisions: dict[str, int] | None, source: str = "ui") -> Outcome:
-    """Save through the store; refusals come back in the outcome, nothing half-done."""
+def _outcome(changes: dict, call, done: str = "Saved") -> Outcome:
+    """Run a write through the store; refusals come back in the outcome, nothing half-done."""
     if not user().strip():
-        return Outcome(changes, error="Enter your name in the sidebar first: every change records who made it.")
+        return Outcome(changes, error=NAME_NEEDED)
     try:
-        return Outcome(changes, result=store().save(changes, revisions, by=user().strip(), source=source))
+        return Outcome(changes, result=call(user().strip()), done=done)
     except ConflictError as exc:
         return Outcome(changes, conflicts=exc.conflicts)
     except ChangeError as exc:
         return Outcome(changes, problems=exc.problems)
-    except StoreError as exc:
+    except (StoreError, SpreadsheetError) as exc:
         return Outcome(changes, error=str(exc))
+
+
+def save(changes: dict[str, dict[str, Any]], revisions: dict[str, int] | None, source: str = "ui") -> Outcome:
+    return _outcome(changes, lambda by: store().save(changes, revisions, by=by, source=source))
+
+
+def verify(task_ids: list[str], revisions: dict[str, int] | None) -> Outcome:
+    return _outcome(
+        {t: {} for t in task_ids},
+        lambda by: store().verify(task_ids, by=by, revisions=revisions, source="ui"),
+        done="Verified",
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def import_preview(
+    src: Source, digest: str, name: str, sheet: str | None, dates: str | None, overrides: tuple, _data: bytes
+) -> importer.Preview:
+    """The preview of a spreadsheet, by the fingerprint of its bytes (``digest``) and the choices made."""
+    current = _plan(src.phases, src.plan_stamp)
+    return importer.preview_import(
+        _data, current, FileStore(src.data, current), name=name, sheet=sheet, overrides=dict(overrides), dates=dates,
+        snapshot=_overview(src).snapshot,
+    )  # fmt: skip
+
+
+def apply_import(preview: importer.Preview, valid_only: bool) -> Outcome:
+    return _outcome(
+        preview.payload,
+        lambda by: importer.apply_import(preview, store(), by, valid_rows_only=valid_only),
+        done="Imported",
+    )
 
 
 def show_outcome(outcome: Outcome) -> None:
     if outcome.result is not None:
         tasks = outcome.result.tasks
-        st.success(f"Saved {len(tasks)} task(s): {', '.join(tasks)}." if tasks else "Nothing had changed.")
+        st.success(f"{outcome.done} {len(tasks)} task(s): {', '.join(tasks)}." if tasks else "Nothing had changed.")
     elif outcome.problems:
         st.error(f"Nothing was saved: {len(outcome.problems)} value(s) cannot be used.")
         st.dataframe(pd.DataFrame(outcome.problems, columns=["Task", "Field", "Problem"]), hide_index=True)
@@ -344,19 +409,19 @@ def conflict_table(conflicts: list[Conflict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# page frame ------------------------------------------------------------------------
+# the guard every page calls first ------------------------------------------------
 def page_setup(title: str) -> None:
-    """Page config, session defaults and the shared sidebar; call first on every page."""
-    st.set_page_config(
-        page_title=f"{title} · ISO 20000 Rollout Tracker", page_icon=":material/verified:", layout="wide"
-    )
+    """Page config, session defaults and the shared sidebar: the first statement of every page."""
+    st.set_page_config(page_title=f"{title} · ISO 20000 Rollout Tracker", page_icon=str(FAVICON), layout="wide")
     st.session_state.setdefault("user", config.user() if config.user() not in ("root", "unknown") else "")
-    st.session_state.setdefault("edition", "2011")
+    st.session_state.setdefault("edition", plan().edition)
     sidebar()
 
 
 def _copy(widget: str, target: str) -> None:
-    st.session_state[target] = st.session_state[widget]
+    value = st.session_state[widget]
+    if value is not None:  # a control that shows nothing chosen must not unset the choice
+        st.session_state[target] = value
 
 
 def sidebar() -> None:
@@ -365,10 +430,14 @@ def sidebar() -> None:
         for page, label, icon in PAGES:
             st.page_link(page, label=label, icon=icon)
         st.divider()
+        # widget keys are re-seeded from the session's own keys on every run: a widget's key is
+        # dropped when the page that drew it is left, the session's keys are not
         st.session_state["sidebar_edition"] = edition()
         st.segmented_control(
-            "Clauses of", list(EDITIONS), key="sidebar_edition", required=True,
-            help="Which edition of ISO/IEC 20000-1 the readiness figures follow.",
+            "Clauses of", list(EDITION_NAMES), key="sidebar_edition", required=True,
+            format_func=lambda e: f"{e} (withdrawn)" if e != plan().edition and e == "2011" else e,
+            help=f"The edition the clause figures follow. The plan is certified against {EDITION_NAMES[plan().edition]}; "
+            "ISO/IEC 20000-1:2011 was withdrawn in 2021 and is kept to compare with an old gap analysis.",
             on_change=_copy, args=("sidebar_edition", "edition"),
         )  # fmt: skip
         st.session_state["sidebar_user"] = user()
@@ -389,4 +458,6 @@ def _where() -> None:
     if in_demo():
         st.warning(f"Exploring the demo ({today():%d %b %Y}); your own data is untouched.", icon=":material/science:")
         st.button("Leave the demo", on_click=leave_demo, width="stretch")
-    st.caption(f"Data: `{current.folder}` ({fmt})  \nPlan: `{phases_dir()}`")
+    elif has_progress():
+        st.button("Explore a demo rollout", on_click=enter_demo, width="stretch", icon=":material/science:")
+    st.caption(f"Data: `{current.folder}` ({fmt})  \nPlan: `{config.phases_dir()}`")

@@ -3,19 +3,21 @@
 import streamlit as st
 
 import ui
-from rollout import readiness, values, views
+from rollout import values, views
+from rollout.plan import EDITION_NAMES, KINDS
 
 ui.page_setup("Plan")
-plan, state, today, edition = ui.plan(), ui.state(), ui.today(), ui.edition()
-tasks = state.tasks
+plan, today, edition = ui.plan(), ui.today(), ui.edition()
+figures = ui.figures()
+tasks = figures.tasks
 
 st.title("Plan")
 st.caption(
-    f"{plan.organisation} · from {plan.start_date:%d %b %Y} to the certification target "
-    f"{plan.target_date:%d %b %Y} · {len(plan.tasks)} tasks in {len(plan.stages)} stages"
+    f"{plan.organisation} · {EDITION_NAMES[plan.edition]} · from {plan.start_date:%d %b %Y} to the certification "
+    f"target {plan.target_date:%d %b %Y} · {len(plan.tasks)} tasks in {len(plan.stages)} stages"
 )
 with st.expander("Scope of the service management system (fixed for the whole plan)"):
-    st.write(plan.scope)
+    st.text(plan.scope)
 
 st.subheader("Stages")
 stage_tabs = st.tabs([s.name for s in plan.stages], key="plan_stage_tab", on_change="rerun")
@@ -24,9 +26,9 @@ for tab, stage in zip(stage_tabs, plan.stages, strict=True):
         continue
     rows = tasks[tasks["stage"] == stage.number]
     objective, gate = tab.columns(2)
-    objective.markdown(f"**Objective**  \n{stage.objective}")
+    objective.markdown(f"**Objective**  \n{ui.plain(stage.objective)}")
     objective.caption(f"{len(rows)} tasks · {rows['effort'].sum():g} days of effort")
-    gate.markdown("**Gate: the exit criteria**\n" + "\n".join(f"- {g}" for g in stage.gate))
+    gate.markdown("**Gate: the exit criteria**\n" + "\n".join(f"- {ui.plain(g)}" for g in stage.gate))
 
 st.subheader("Tasks")
 stages = {s.number: s.name for s in plan.stages}
@@ -48,49 +50,58 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
 chosen = views.TaskFilter(stage=stage, statuses=tuple(statuses), owner=owner, role=role, clause=clause, edition=edition)
 view = views.filter_tasks(plan, tasks, chosen, today)
 page = ui.labelled(ui.paged(view, "plan_page")).assign(
-    clauses=lambda f: ["; ".join(plan.clauses_of(plan.tasks[t], edition)) for t in f["task_id"]]
+    clauses=lambda f: ["; ".join(plan.clauses_of(plan.tasks[t], edition)) for t in f["task_id"]],
+    kind=lambda f: [plan.tasks[t].kind for t in f["task_id"]],
 )
 picked = st.dataframe(
-    page[["task_id", "title", "stage", "clauses", "deliverable", "role", "effort", "status", "owner", "due"]],
+    page[["task_id", "title", "stage", "kind", "clauses", "deliverable", "role", "effort", "status", "owner", "due"]],
     hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
     key="plan_tasks",
-    column_config=ui.COLUMNS | {"clauses": st.column_config.TextColumn(f"Clauses ({edition})")},
+    column_config=ui.COLUMNS
+    | {
+        "clauses": st.column_config.TextColumn(f"Clauses ({edition})"),
+        "kind": st.column_config.SelectboxColumn("Kind", options=KINDS),
+    },
 )
 st.caption(f"{len(view)} of {len(tasks)} tasks. Select a row to see the task in full.")
 
 rows = picked.selection.rows
 if rows:
-    task = plan.tasks[page.iloc[rows[0]]["task_id"]]
-    row = tasks.set_index("task_id").loc[task.id]
+    detail = views.task_detail(plan, tasks, ui.history(), page.iloc[rows[0]]["task_id"])
+    task = detail.task
     with st.container(border=True):
-        st.markdown(f"### {task.id} · {task.title}")
+        st.markdown(f"### {task.id} · {ui.plain(task.title)}")
         if task.description:
-            st.write(task.description)
+            st.text(task.description)
+        verified = (
+            f"verified by {detail.verified_by} on {detail.verified_at[:10]}" if detail.verified_by else "not verified"
+        )
         st.markdown(
-            f"**Deliverable:** {task.deliverable}  \n**Role:** {task.role} · **Effort:** {task.effort_days:g} days · "
-            f"{'mandatory for the gate' if task.mandatory else 'optional'}  \n"
-            f"**Status:** {values.STATUS_LABELS[row['status']]}, {row['percent']} % · "
-            f"**Owner:** {row['owner'] or 'nobody yet'} · **Evidence:** {row['evidence'] or 'none yet'}"
+            f"**Deliverable:** {ui.plain(task.deliverable)}  \n**Role:** {ui.plain(task.role)} · "
+            f"**Kind:** {task.kind} · **Effort:** {task.effort_days:g} days · "
+            f"{'mandatory for the gate' if task.mandatory else 'optional'}"
+            + (f" · **Operating period:** at least {task.min_weeks} weeks" if task.min_weeks else "")
+            + f"  \n**Status:** {detail.status}, {detail.percent} % · **Owner:** {ui.plain(detail.owner) or 'nobody yet'}"
+            f" · **Evidence:** {ui.plain(detail.evidence) or 'none yet'} ({verified})"
         )
+        if detail.early:
+            st.warning(detail.early)
+        columns = st.columns(len(detail.clauses))
+        for column, (ed, named) in zip(columns, detail.clauses.items(), strict=True):
+            column.markdown(f"**Clauses, {EDITION_NAMES[ed]}**")
+            column.markdown("\n".join(f"- {c} {ui.plain(title)}" for c, title in named) or "none")
         left, right = st.columns(2)
-        for column, ed in ((left, "2011"), (right, "2018")):
-            column.markdown(f"**Clauses, {ui.EDITIONS[ed]}**")
-            column.markdown("\n".join(f"- {c} {plan.clauses[ed][c].title}" for c in plan.clauses_of(task, ed)))
-        after = [t.id for t in plan.tasks.values() if task.id in t.depends_on]
-        status = tasks.set_index("task_id")["status"].map(values.STATUS_LABELS)
-        left.markdown("**Depends on**\n" + ("\n".join(f"- {d} ({status[d]})" for d in task.depends_on) or "nothing"))
-        right.markdown("**Needed by**\n" + ("\n".join(f"- {d} ({status[d]})" for d in after) or "nothing"))
-        changes = ui.history()
-        changes = changes[changes["task_id"] == task.id]
-        st.markdown(f"**History** ({len(changes)} changes)")
-        st.dataframe(
-            changes.iloc[::-1][["at", "by", "source", "field", "old", "new"]], hide_index=True, column_config=ui.COLUMNS
-        )
-        weight = (
-            "It is left out of readiness (not applicable)."
-            if row["status"] == "not_applicable"
-            else f"In readiness it weighs {task.effort_days:g} days, {readiness.percent_text(row['completion'])} done."
-        )
-        st.caption(weight)
+        left.markdown("**Depends on**\n" + ("\n".join(f"- {d} ({s})" for d, s in detail.depends_on) or "nothing"))
+        right.markdown("**Needed by**\n" + ("\n".join(f"- {d} ({s})" for d, s in detail.needed_by) or "nothing"))
+        st.markdown(f"**History** ({len(detail.history)} changes)")
+        st.dataframe(detail.history, hide_index=True, column_config=ui.COLUMNS)
+        st.caption(detail.weight)
+        if detail.status == values.STATUS_LABELS["done"] and not detail.verified_by:
+            if st.button("Verify the evidence", key=f"verify_{task.id}", icon=":material/verified:"):
+                st.session_state["plan_outcome"] = ui.verify([task.id], figures.snapshot.revisions)
+                st.rerun()
+            st.caption("A second person checks the evidence; the person who set the task done cannot verify it.")
+        if "plan_outcome" in st.session_state:
+            ui.show_outcome(st.session_state.pop("plan_outcome"))

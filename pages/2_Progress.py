@@ -1,4 +1,4 @@
-"""Progress: update tasks in a table or one at a time; saves are checked and never overwrite others."""
+"""Progress: update tasks in a table or one at a time, verify done work; saves are checked and never overwrite others."""
 
 import pandas as pd
 import streamlit as st
@@ -8,18 +8,34 @@ from rollout import values, views
 from rollout.sheets import exporter
 
 ui.page_setup("Progress")
-plan, state, today = ui.plan(), ui.state(), ui.today()
+plan, today = ui.plan(), ui.today()
+figures = ui.figures()
 ss = st.session_state
 EDITOR = "progress_editor"
 COLUMNS = ["task_id", "title", "stage", *views.EDITABLE]
+state_key = ui.source()
 
 
 def pending_edits() -> dict:
-    return ss.get(EDITOR, {}).get("edited_rows", {})
+    return {
+        row: fields
+        for row, fields in ss.get(EDITOR, {}).get("edited_rows", {}).items()
+        if set(fields) - {"select"}  # ticking a row for verification is not an edit
+    }
+
+
+def ticked(ids: list[str]) -> list[str]:
+    rows = ss.get(EDITOR, {}).get("edited_rows", {})
+    return [ids[int(r)] for r, fields in rows.items() if fields.get("select")]
 
 
 def reset_base() -> None:
-    ss["progress_base"] = {"key": state.key, "frame": state.tasks[COLUMNS], "revisions": state.snapshot.revisions}
+    ss["progress_base"] = {
+        "key": state_key,
+        "frame": figures.tasks[COLUMNS],
+        "revisions": figures.snapshot.revisions,
+        "verified": figures.tasks.set_index("task_id")["verified_by"],
+    }
     ss.pop(EDITOR, None)
 
 
@@ -40,22 +56,27 @@ def save_table(ids: list[str]) -> None:
     finish(ui.save(views.changes_from_edits(base["frame"], pending_edits(), ids), base["revisions"]))
 
 
+def verify_ticked(ids: list[str]) -> None:
+    finish(ui.verify(ticked(ids), ss["progress_base"]["revisions"]))
+
+
 def save_over_theirs() -> None:
     outcome = ss["progress_outcome"]
     finish(ui.save(outcome.changes, None))
 
 
-if "progress_base" not in ss or (not pending_edits() and ss["progress_base"]["key"] != state.key):
+if "progress_base" not in ss or (not pending_edits() and ss["progress_base"]["key"] != state_key):
     reset_base()
 base = ss["progress_base"]
 pending = bool(pending_edits())
 
 st.title("Progress")
 st.caption(
-    "Change status, percent, owner, dates, evidence and notes in the table, then save. "
-    "Done means 100 %; a task you start moves to in progress. Every save records who changed what."
+    "Change status, percent, owner, dates, evidence and notes in the table, then save. Done means 100 %; "
+    "a task you start moves to in progress; not applicable needs a note. Every save records who changed what. "
+    "Tick Select on done tasks to verify their evidence: a second person checks what the owner set done."
 )
-if base["key"] != state.key:
+if base["key"] != state_key:
     st.info("Someone saved changes since you started editing. Your save is checked against them, task by task.")
 
 outcome = ss.get("progress_outcome")
@@ -67,7 +88,6 @@ if outcome is not None:
         right.button("Save mine over theirs", on_click=save_over_theirs, type="primary", width="stretch")
 
 stages = {s.number: s.name for s in plan.stages}
-owners = sorted(o for o in state.tasks["owner"].unique() if o)
 with st.container(horizontal=True, vertical_alignment="bottom"):
     stage = st.selectbox(
         "Stage", [None, *stages], format_func=lambda n: "All stages" if n is None else stages[n],
@@ -91,12 +111,14 @@ view = views.filter_tasks(plan, base["frame"], chosen, today)
 page = ui.paged(view, "progress_page", disabled=pending)
 ids = page["task_id"].tolist()
 st.data_editor(
-    page,
+    page.assign(select=False),
     key=EDITOR,
     hide_index=True,
     height=min(38 + 35 * len(page), 640),
     disabled=["task_id", "title", "stage"],
+    column_order=["select", *COLUMNS],
     column_config={
+        "select": st.column_config.CheckboxColumn("Select", width="small", help="Tick done tasks to verify them"),
         "task_id": st.column_config.TextColumn("Task", pinned=True, width="small"),
         "title": st.column_config.TextColumn("Title", width="medium"),
         "stage": st.column_config.NumberColumn("Stage", width="small"),
@@ -114,6 +136,7 @@ st.data_editor(
     },
 )
 count = len(views.changes_from_edits(base["frame"], pending_edits(), ids))
+chosen_for_check = ticked(ids)
 st.caption(f"{len(view)} of {len(base['frame'])} tasks shown.")
 with st.container(horizontal=True):
     st.button(
@@ -121,16 +144,21 @@ with st.container(horizontal=True):
         on_click=save_table, args=(ids,),
     )  # fmt: skip
     st.button("Discard my edits", disabled=not pending, on_click=load_latest)
+    st.button(
+        f"Verify {len(chosen_for_check)} selected" if chosen_for_check else "Verify the selected",
+        icon=":material/verified:", disabled=not chosen_for_check or pending, on_click=verify_ticked, args=(ids,),
+        help="Record that you checked the evidence of the ticked done tasks. Save or discard edits first.",
+    )  # fmt: skip
     st.download_button(
         "Download as a workbook",
-        lambda: exporter.export_bytes(plan, state.snapshot.progress),
+        lambda: exporter.export_bytes(plan, figures.snapshot.progress),
         file_name=f"rollout-progress-{today}.xlsx",
         on_click="ignore",
         icon=":material/download:",
         help="Edit it in a spreadsheet program and import it back: only the cells you change are applied.",
     )
 
-with st.expander("Update one task"):
+with st.expander("Update one task", key="progress_one_task"):
     frame = base["frame"].set_index("task_id")
     task_id = st.selectbox(
         "Task", ids or list(plan.tasks)[: ui.PAGE_ROWS], format_func=lambda t: f"{t} · {plan.tasks[t].title}"
@@ -143,7 +171,7 @@ with st.expander("Update one task"):
         )
         percent = right.number_input("Percent", 0, 100, int(row["percent"]), step=5)
         owner = left.text_input("Owner", row["owner"])
-        evidence = right.text_input("Evidence link", row["evidence"])
+        evidence = right.text_input("Evidence (a link or reference)", row["evidence"])
         start = left.date_input("Start", None if pd.isna(row["start"]) else row["start"], format="YYYY-MM-DD")
         due = right.date_input("Due", None if pd.isna(row["due"]) else row["due"], format="YYYY-MM-DD")
         notes = st.text_area("Notes", row["notes"])

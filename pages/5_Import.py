@@ -7,11 +7,10 @@ import streamlit as st
 
 import ui
 from rollout import config, values
-from rollout.progress import ConflictError, StoreError
-from rollout.sheets import exporter, importer, mapping, spreadsheet
+from rollout.sheets import exporter, mapping, spreadsheet
 
 ui.page_setup("Import")
-plan, state = ui.plan(), ui.state()
+plan = ui.plan()
 ss = st.session_state
 SAMPLES = config.ROOT / "data" / "samples"
 ORDERS = {None: "Not needed", "dayfirst": "Day first (31/12/2026)", "monthfirst": "Month first (12/31/2026)"}
@@ -61,14 +60,8 @@ with st.container(horizontal=True):
 overrides = ss.setdefault("import_overrides", {})
 
 
-def make_preview() -> importer.Preview:
-    return importer.preview_import(
-        data, plan, ui.store(), name=name, sheet=sheet, overrides=overrides, dates=dates, snapshot=state.snapshot
-    )
-
-
 try:
-    preview = ui.computed("import", make_preview, digest, sheet, dates, tuple(sorted(overrides.items())))
+    preview = ui.import_preview(ui.source(), digest, name, sheet, dates, tuple(sorted(overrides.items())), data)
 except spreadsheet.SpreadsheetError as exc:
     st.error(str(exc))
     st.stop()
@@ -132,17 +125,15 @@ valid_only = preview.refused and st.checkbox(
 )
 ready = len(preview.changes) and (not preview.refused or valid_only)
 if st.button(f"Apply {len(preview.changes)} change(s)", type="primary", disabled=not ready or not ui.user().strip()):
-    try:
-        result = importer.apply_import(preview, ui.store(), ui.user().strip(), valid_rows_only=bool(valid_only))
-        ss["import_done"] = f"Saved {result.history_rows} field change(s) to {len(result.tasks)} task(s) from {name}."
-    except ConflictError as exc:
-        st.error(f"Nothing was saved: {exc}")
-    except (spreadsheet.SpreadsheetError, StoreError) as exc:
-        st.error(str(exc))
-    else:
+    outcome = ui.apply_import(preview, valid_only=bool(valid_only))
+    if outcome.result is not None:
+        ss["import_done"] = (
+            f"Saved {outcome.result.history_rows} field change(s) to {len(outcome.result.tasks)} task(s) from {name}."
+        )
         st.rerun()
+    ui.show_outcome(outcome)
 if not ui.user().strip():
-    st.caption("Enter your name in the sidebar to apply: every change records who made it.")
+    st.caption(ui.NAME_NEEDED)
 if ss.get("import_done"):
     st.success(ss["import_done"])
     st.page_link("pages/2_Progress.py", label="See the progress", icon=":material/arrow_forward:")

@@ -4,10 +4,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from rollout import committee, readiness, report
+from rollout import committee, gates, readiness, report, summary, timeline
+from rollout.plan import EDITION_NAMES
 
 ui.page_setup("Steering committee")
-plan, state, today, edition = ui.plan(), ui.state(), ui.today(), ui.edition()
+plan, today, edition = ui.plan(), ui.today(), ui.edition()
+src = ui.source()
 FORMATS = {"pdf": "PDF, A4 landscape, to print or send", "html": "HTML, interactive, opens offline"}
 MIME = {"pdf": "application/pdf", "html": "text/html"}
 INDENT = "\u2003"  # an em space: the table trims leading spaces
@@ -26,13 +28,9 @@ COLUMNS = {
     "now": st.column_config.TextColumn("Now"),
     "change": st.column_config.TextColumn("Change"),
     "gate": st.column_config.TextColumn("Gate"),
-    "ready": st.column_config.TextColumn("Ready"),
+    "ready": st.column_config.TextColumn("Work done"),
     "done": st.column_config.TextColumn("Tasks done"),
 }
-
-
-def sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + "."
 
 
 def listing(frame: pd.DataFrame, columns: list[str], key: str) -> None:
@@ -52,7 +50,7 @@ def listing(frame: pd.DataFrame, columns: list[str], key: str) -> None:
 st.title("Steering committee")
 st.caption(
     f"{plan.organisation} · {today:%A %d %B %Y} · certification target {plan.target_date:%d %B %Y} · "
-    f"clauses of {ui.EDITIONS[edition]}"
+    f"clauses of {EDITION_NAMES[edition]}"
 )
 
 meeting = st.container(horizontal=True, vertical_alignment="bottom", gap="large")
@@ -60,10 +58,8 @@ since = meeting.date_input(
     "Last meeting", value=committee.default_since(today), max_value=today, format="YYYY-MM-DD", width=220,
     key="committee_since", help="What changed is counted from the start of this day to today.",
 )  # fmt: skip
-pack = ui.computed(
-    "committee", lambda: committee.build_pack(plan, state.tasks, ui.history(), today, since, edition), since, edition
-)
-figures = ui.computed("committee_figures", lambda: report.pack_figures(pack), since, edition)
+pack = ui.committee_pack(src, since, edition)
+figures = ui.committee_charts(src, since, edition)
 
 # drawn when opened: the page comes up faster, and the meeting sees the figures first
 packing = meeting.popover(
@@ -75,7 +71,7 @@ if packing.open:
             "Format", list(FORMATS), format_func=FORMATS.get, default="pdf",
             required=True, key="committee_format", help="Everything on this page, as of today, with the changes since the last meeting.",
         )  # fmt: skip
-        wanted = (state.key, since, edition, fmt)
+        wanted = (src, since, edition, fmt)
         if st.button("Build the pack", icon=":material/description:"):
             with st.status(f"Building the {fmt.upper()} pack...", expanded=True) as progress:
                 try:
@@ -93,31 +89,27 @@ if packing.open:
             )  # fmt: skip
 
 st.subheader("Where the rollout stands")
-summary, outlook, changes = pack.summary, pack.forecast, pack.changes
-moved = committee.change_text(changes.overall_then, summary["overall"])
-cards = st.columns([1, 1.3, 1, 1, 1])
-cards[0].metric(
-    "Overall readiness", readiness.percent_text(summary["overall"]), moved, border=True,
-    delta_color="normal" if moved.startswith(("+", "-")) else "off",
-    help=f"{ui.HELP['overall']} The change is since the last meeting, in percentage points.",
-)  # fmt: skip
-cards[1].metric(
-    "Likely finish", ui.date_text(outlook.likely), ui.forecast_delta(outlook),
-    help=outlook.reason or ui.HELP["forecast"], border=True,
-)  # fmt: skip
+status, outlook, changes = pack.summary, pack.forecast, pack.changes
+moved = committee.change_text(changes.overall_then, status["overall"])
 met = sum(g["gate_met"] for g in pack.gates)
-cards[2].metric("Stage gates met", f"{met} of {len(pack.gates)}", border=True)
-cards[3].metric("Blocked tasks", len(pack.blocked), border=True)
-cards[4].metric("Overdue tasks", len(pack.overdue), border=True)
-if outlook.likely is None:
-    st.info(sentence(outlook.reason or ""))
-else:
-    st.markdown(
-        f"At the pace of the last 8 weeks the remaining {outlook.remaining:g} effort-days are likely done by "
-        f"**{ui.date_text(outlook.likely)}** (between {ui.date_text(outlook.earliest)} and "
-        f"{ui.date_text(outlook.latest) if outlook.latest else 'an open end, as the slowest weeks made no progress'}): **{'on track' if outlook.on_track else 'after'}** "
-        f"{'for ' if outlook.on_track else ''}the certification target {ui.date_text(outlook.target)}."
+with st.container(horizontal=True):
+    st.metric(
+        summary.PROGRESS, readiness.percent_text(status["overall"]), moved, border=True, width=200,
+        delta_color="normal" if moved.startswith(("+", "-")) else "off",
+        help=f"{summary.PROGRESS_HELP} The change is since the last meeting, in percentage points.",
+    )  # fmt: skip
+    st.metric(
+        summary.IMPLEMENTED, summary.implemented_text(status), help=summary.IMPLEMENTED_HELP, border=True, width=200
     )
+    st.metric(
+        "Likely finish", ui.date_text(outlook.likely) or "no forecast yet", ui.forecast_delta(outlook),
+        help=outlook.reason or timeline.FORECAST_HELP, border=True, width=220,
+    )  # fmt: skip
+    st.metric("Stage gates met", f"{met} of {len(pack.gates)}", border=True, width=160)
+    st.metric("Blocked tasks", len(pack.blocked), border=True, width=160)
+    st.metric("Overdue tasks", len(pack.overdue), border=True, width=160)
+paragraph = outlook.paragraph(ui.date_text, strong=lambda text: f"**{text}**")
+(st.info if outlook.likely is None else st.markdown)(paragraph)
 VIEWS = {"burnup": "Burn-up and forecast", "clauses": "Readiness by clause", "radar": "Main clauses",
          "status": "Tasks by status in each stage"}  # fmt: skip
 view = st.segmented_control(
@@ -132,20 +124,9 @@ else:
     listing(pack.decisions, ["decision", "about", "why", "owner"], "committee_decisions")
 
 st.subheader("Stage gates")
-st.caption(
-    "A gate is met when every mandatory task of the stage is done with evidence, or not applicable with a note; "
-    "at risk when a mandatory task is overdue or blocked, or the forecast is after the target."
-)
-gates = pd.DataFrame(
-    {
-        "stage": [g["name"] for g in pack.gates],
-        "gate": [ui.badge(g["gate"]) for g in pack.gates],
-        "ready": [readiness.percent_text(g["readiness"]) for g in pack.gates],
-        "done": [f"{g['done']} of {g['tasks']}" for g in pack.gates],
-        "why": [sentence(g["why"]) for g in pack.gates],
-    }
-)
-ui.show_table(gates, config=COLUMNS, markdown=("gate",))
+st.caption(gates.RULE)
+rows = committee.gate_rows(pack).assign(gate=lambda f: f["gate"].map(ui.badge))
+ui.show_table(rows, config=COLUMNS, markdown=("gate",))
 
 st.subheader(f"What changed since {since:%d %B %Y}")
 # tabs filled only while open, lists as light tables: every grid or element drawn slows the page

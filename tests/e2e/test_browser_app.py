@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from e2e_helpers import screenshot, wait_ready
+from e2e_helpers import ERRORS, grid_cell, screenshot, wait_ready
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +18,6 @@ PAGES = {
     "Import": "Import",
     "Steering_committee": "Steering committee",
 }
-ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
 @pytest.mark.parametrize("path", list(PAGES))
@@ -61,25 +61,18 @@ def test_an_edit_in_the_data_editor_survives_a_reload(app_server, page):
     url, data = app_server
     page.goto(f"{url}/Progress")
     wait_ready(page)
-    canvas = page.locator('[data-testid="data-grid-canvas"]').first
-    box = canvas.bounding_box()
-    row = 2  # P0.03: header row, then rows of 35 px
-    page.mouse.click(box["x"] + 30, box["y"] + 35 + 17 + 35 * row)
-    page.locator('#glide-cell-0-2[aria-selected="true"]').wait_for(state="attached")
-    for _ in range(5):  # Task, Title, Stage, Status, % -> Owner
-        page.keyboard.press("ArrowRight")
-    page.locator('#glide-cell-5-2[aria-selected="true"]').wait_for(state="attached")
+    grid_cell(page, column="Owner", row=2)  # P0.03
     page.keyboard.press("Enter")
     cell_editor = page.locator("textarea.gdg-input")
     cell_editor.fill("Owner From Browser")
     cell_editor.press("Enter")
-    page.wait_for_function("document.querySelector('#glide-cell-5-2').innerText === 'Owner From Browser'")
+    expect(page.get_by_test_id("glide-cell-6-2")).to_have_text("Owner From Browser")
     wait_ready(page)
     page.get_by_role("button", name="Save 1 changed task(s)").click()
-    page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
-    assert "P0.03" in page.locator('[data-testid="stAlertContentSuccess"]').inner_text()
+    success = page.get_by_test_id("stAlertContentSuccess")
+    expect(success).to_contain_text("P0.03")
     page.reload()
     wait_ready(page)
-    assert page.locator("#glide-cell-5-2").inner_text() == "Owner From Browser"
+    expect(page.get_by_test_id("glide-cell-6-2")).to_have_text("Owner From Browser")
     saved = pd.read_csv(data / "progress.csv", dtype=str, keep_default_na=False).set_index("task_id")
     assert saved.loc["P0.03", "owner"] == "Owner From Browser" and saved.loc["P0.03", "updated_by"] == "Browser Tester"

@@ -213,7 +213,10 @@ def critical_path(src: Source) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def committee_pack(src: Source, since: dt.date, edition: str) -> committee.Pack:
     current = _plan(src.phases, src.plan_stamp)
-    return committee.build_pack(current, _overview(src).tasks, _history(src), src.today, since, edition)
+    figures = _overview(src)
+    return committee.build_pack(
+        current, figures.tasks, _history(src), src.today, since, edition, figures.snapshot.records
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

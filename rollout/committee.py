@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rollout import assurance, readiness, timeline
 from rollout import gates as gates_
-from rollout import readiness, timeline
 from rollout.plan import Plan
+from rollout.records import GRADES, OPEN, SCHEMAS, WORDS
 from rollout.summary import status_summary
 from rollout.values import DECIMALS, STATUSES
 
@@ -63,6 +64,9 @@ class Pack:
     clauses: pd.DataFrame  # readiness.clause_readiness
     weekly: pd.DataFrame  # timeline.burnup
     counts: pd.DataFrame  # readiness.status_counts
+    conformity: assurance.Conformity
+    decided: pd.DataFrame  # the gate decisions taken since the last meeting: id, stage, decision, decided_on, by, ...
+    findings: pd.DataFrame  # the open findings, most serious first: id, grade, clauses, description, owner, due
 
 
 def default_since(today: dt.date) -> dt.date:
@@ -133,12 +137,30 @@ def changes_since(
 
 
 # gates and decisions -----------------------------------------------------------
-def stage_gates(plan: Plan, summary: dict[str, Any], stage_gate: list[gates_.Gate]) -> list[dict[str, Any]]:
-    """Each stage's figures and gate from a ``status_summary``, with its name, exit criteria and why."""
+def stage_gates(
+    plan: Plan, summary: dict[str, Any], stage_gate: list[gates_.Gate], states: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each stage's figures and gate from a ``status_summary``, with its name, exit criteria, why, and sign-off."""
     return [
-        {**phase, "name": stage.name, "criteria": list(stage.gate), "why": gate.why()}
-        for stage, phase, gate in zip(plan.stages, summary["phases"], stage_gate, strict=True)
+        {
+            **phase,
+            "name": stage.name,
+            "criteria": list(stage.gate),
+            "why": gate.why(),
+            "signed_off": state["signed_off"],
+            "decision_needed": state["needed"],
+            "decision_text": decision_text(state["decision"]),
+        }
+        for stage, phase, gate, state in zip(plan.stages, summary["phases"], stage_gate, states, strict=True)
     ]
+
+
+def decision_text(decision: dict[str, Any] | None) -> str:
+    """'Go with conditions on 27 Oct 2026 (D-0002)', or 'no decision yet'."""
+    if decision is None:
+        return "no decision yet"
+    day = dt.date.fromisoformat(decision["decided_on"]) if decision["decided_on"] else None
+    return f"{WORDS[decision['decision']]}{f' on {day:%d %b %Y}' if day else ''} ({decision['id']})"
 
 
 def gate_rows(pack: Pack) -> pd.DataFrame:
@@ -164,14 +186,14 @@ def _last_changes(plan: Plan, history: pd.DataFrame) -> dict[int, str]:
 def decisions(plan: Plan, table: pd.DataFrame, gates: list[dict[str, Any]], history: pd.DataFrame) -> pd.DataFrame:
     """What the committee is asked to decide, in this order.
 
-    Gates met, ready for sign-off (the tool keeps no record of sign-offs, so every met gate is
-    listed, with the day its tasks last changed); gates at risk; blocked mandatory tasks.
+    Gates met and not signed off, with the day their tasks last changed (a gate signed off leaves
+    the list; a later no go puts it back); gates at risk; blocked mandatory tasks.
     """
-    last = _last_changes(plan, history) if any(g["gate_met"] for g in gates) else {}
+    wanted = [g for g in gates if g["decision_needed"]]
+    last = _last_changes(plan, history) if wanted else {}
     rows = [
         (SIGN_OFF, g["name"], f"{g['why']}; its tasks last changed on {last.get(g['phase'], 'no record')}", "")
-        for g in gates
-        if g["gate_met"]
+        for g in wanted
     ]
     rows += [(AT_RISK, g["name"], gates_.risk_text(g["gate_risks"]), "") for g in gates if g["gate_at_risk"]]
     blocked = table[table["mandatory"] & (table["status"] == "blocked")]
@@ -183,21 +205,28 @@ def decisions(plan: Plan, table: pd.DataFrame, gates: list[dict[str, Any]], hist
 
 
 def build_pack(
-    plan: Plan, table: pd.DataFrame, history: pd.DataFrame, today: dt.date, since: dt.date, edition: str | None = None
+    plan: Plan,
+    table: pd.DataFrame,
+    history: pd.DataFrame,
+    today: dt.date,
+    since: dt.date,
+    edition: str | None = None,
+    records: dict[str, pd.DataFrame] | None = None,
 ) -> Pack:
-    """The whole pack from the task table and the history, as of ``today``, with changes since ``since``.
-
-    Clauses are shown in ``edition`` (the plan's by default); the headline counts its edition.
+    """The whole pack from the task table, the history and the assurance records, as of ``today``, with changes since
+    ``since``. Clauses are shown in ``edition`` (the plan's by default); the headlines count the plan's edition.
     """
     edition = edition or plan.edition
+    records = records or empty_records()
     weekly = timeline.burnup(plan, history, today)
     outlook = timeline.forecast(plan, table, weekly, today)
     stage_gate = gates_.gates(plan, table, today, outlook)
     clauses = readiness.clause_readiness(plan, table, edition)
-    summary = status_summary(
-        plan, table, stage_gate, clauses if edition == plan.edition else readiness.clause_readiness(plan, table)
-    )
-    gates = stage_gates(plan, summary, stage_gate)
+    own = clauses if edition == plan.edition else readiness.clause_readiness(plan, table)
+    states = assurance.decision_states(stage_gate, records["decisions"])
+    conformity = assurance.conformity(plan, own, records, history, stage_gate, today)
+    summary = status_summary(plan, table, stage_gate, own, conformity, states)
+    gates = stage_gates(plan, summary, stage_gate, states)
     return Pack(
         organisation=plan.organisation,
         scope=plan.scope,
@@ -215,4 +244,38 @@ def build_pack(
         clauses=clauses,
         weekly=weekly,
         counts=readiness.status_counts(plan, table),
+        conformity=conformity,
+        decided=decided_since(plan, records["decisions"], since),
+        findings=open_findings(records["findings"]),
     )
+
+
+def empty_records() -> dict[str, pd.DataFrame]:
+    return {kind: pd.DataFrame(columns=schema.columns) for kind, schema in SCHEMAS.items()}
+
+
+def decided_since(plan: Plan, decisions: pd.DataFrame, since: dt.date) -> pd.DataFrame:
+    """The gate decisions taken on or after ``since``, in the words of the pack."""
+    taken = decisions[decisions["decided_on"] >= pd.Timestamp(since)].sort_values(["decided_on", "id"])
+    names = {s.number: s.name for s in plan.stages}
+    return pd.DataFrame(
+        {
+            "id": taken["id"],
+            "stage": taken["stage"].map(names),
+            "decision": taken["decision"].map(WORDS),
+            "decided_on": taken["decided_on"],
+            "by": taken["by"],
+            "conditions": taken["conditions"],
+            "minutes": taken["minutes"],
+        }
+    ).reset_index(drop=True)
+
+
+def open_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    """The open findings, most serious first (major, minor, observation, opportunity), then the earliest due."""
+    rows = findings[findings["status"].isin(OPEN)]
+    order = rows["grade"].map({g: i for i, g in enumerate(GRADES)})
+    rows = rows.assign(rank=order).sort_values(["rank", "due", "id"], na_position="last")
+    return rows.assign(grade=rows["grade"].map(WORDS), status=rows["status"].map(WORDS))[
+        ["id", "grade", "clauses", "description", "owner", "due", "status"]
+    ].reset_index(drop=True)

@@ -1,8 +1,10 @@
 """A realistic mid-rollout state relative to a given day, written as real saves.
 
-Initiation and most of phase 1 are done, most of it verified by a second person, phase 2 is
-under way with a few overdue and blocked tasks, and later stages are planned. The same day
-always gives the same state.
+Initiation and phase 1 are done, verified by a second person and signed off by the steering
+committee (phase 1 with conditions); phase 2 is under way with a few overdue and blocked tasks;
+later stages are planned. The assurance registers hold a baseline gap analysis of every clause
+and a pilot internal audit of the phase 1 processes with its findings, some closed and
+verified. The same day always gives the same state.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ DONE_NOTES = [
 
 
 VERIFIED_SHARE = 0.85  # of the done tasks with evidence; the rest wait for their second pair of eyes
+SIGNED_OFF = 1  # the last stage whose gate the committee signed off
+BASELINE = (0.4, 0.45)  # shares of the baseline gap analysis found a major and a minor gap; the rest conforming
 
 
 @dataclass
@@ -87,7 +91,7 @@ def fates(plan: Plan, rng: random.Random) -> dict[str, str]:
     by_stage = defaultdict(list)
     for task in order:
         by_stage[task.stage].append(task.id)
-    done_share = {0: 1.0, 1: 0.88, 2: 0.3, 3: 0.0, 4: 0.0}
+    done_share = {0: 1.0, 1: 1.0, 2: 0.3, 3: 0.0, 4: 0.0}  # stages 0 and 1 finished and signed off
     result: dict[str, str] = {}
     for stage, ids in by_stage.items():
         cut = round(len(ids) * done_share.get(stage, 0))
@@ -101,7 +105,7 @@ def fates(plan: Plan, rng: random.Random) -> dict[str, str]:
                 result[tid] = "planned"
             else:
                 result[tid] = "untouched"
-    progressing = [t for t in result if result[t] == "in_progress"]
+    progressing = [t for t in result if result[t] == "in_progress" and plan.tasks[t].stage >= 2]
     for tid in rng.sample(progressing, min(3, len(progressing))):
         result[tid] = "blocked"
     return result
@@ -134,8 +138,9 @@ def _task_events(
     if fate == "done":
         start = max(begin, finish - dt.timedelta(days=length))
         due = finish + dt.timedelta(days=rng.choice([-4, -2, 0, 3, 7, 10]))
-        evidence = "" if rng.random() < 0.06 else f"https://sms.example.org/evidence/{task.id}"
-        checked = evidence and rng.random() < VERIFIED_SHARE and finish + dt.timedelta(days=2) < today
+        signed = task.stage <= SIGNED_OFF  # a stage signed off has every task's evidence verified
+        evidence = "" if rng.random() < 0.06 and not signed else f"https://sms.example.org/evidence/{task.id}"
+        checked = signed or (evidence and rng.random() < VERIFIED_SHARE and finish + dt.timedelta(days=2) < today)
         checker = PEOPLE["Internal auditor"] if who != PEOPLE["Internal auditor"] else lead
         return [
             _event(start - dt.timedelta(days=3), lead, task, owner=who, start=start, due=max(due, start)),
@@ -206,13 +211,121 @@ def write_demo(plan: Plan, store: FileStore, today: dt.date) -> int:
     if store.progress_path().exists() or store.backups():
         raise StoreError(f"{store.folder} already holds progress; the demo only fills an empty data folder")
     rng = random.Random(today.toordinal())
+    events = timeline(plan, today, rng)
     saves: dict[tuple[dt.datetime, str, bool], dict] = {}
-    for event in timeline(plan, today, rng):
+    for event in events:
         key = (min(event.at.replace(minute=0), _last_hour(today)), event.by, not event.change)
         saves.setdefault(key, {}).setdefault(event.task_id, {}).update(event.change)
-    for (at, by, verifying), changes in sorted(saves.items()):
-        if verifying:
-            store.verify(list(changes), by=by, source="ui", at=at)
-        else:
-            store.save(changes, None, by=by, source="ui", at=at)
-    return len(saves)
+    actions = [(at, lambda by=by, c=c, v=v, at=at: _save(store, by, c, v, at)) for (at, by, v), c in saves.items()]
+    actions += _registers(plan, store, events, today, rng)
+    for _, act in sorted(actions, key=lambda a: a[0]):
+        act()
+    return len(actions)
+
+
+def _save(store: FileStore, by: str, changes: dict, verifying: bool, at: dt.datetime) -> None:
+    if verifying:
+        store.verify(list(changes), by=by, source="ui", at=at)
+    else:
+        store.save(changes, None, by=by, source="ui", at=at)
+
+
+def _registers(plan: Plan, store: FileStore, events: list[Event], today: dt.date, rng: random.Random) -> list:
+    """The assurance records, dated among the progress: gap analysis, pilot audit, findings, decisions."""
+    begin = today - dt.timedelta(weeks=WEEKS)
+    lead, auditor = PEOPLE["SMS manager"], PEOPLE["Internal auditor"]
+    verified = {}
+    for event in events:
+        if not event.change:
+            verified[event.task_id] = event.at
+    signed = [
+        max(at for tid, at in verified.items() if plan.tasks[tid].stage <= stage and plan.tasks[tid].mandatory)
+        for stage in range(SIGNED_OFF + 1)
+    ]
+    baseline = _at(begin + dt.timedelta(days=12), 10)
+    audit = _at(today - dt.timedelta(weeks=5), 14)
+    actions = [(baseline, lambda: _baseline(plan, store, lead, baseline, rng))]
+    actions.append((audit, lambda: _pilot_audit(plan, store, auditor, audit)))
+    for when, (stage, decision, conditions) in zip(
+        signed,
+        [
+            (0, "go", ""),
+            (1, "go_with_conditions", "Close the corrective actions of the pilot internal audit by stage 2"),
+        ],
+        strict=True,
+    ):
+        day = when + dt.timedelta(days=4)
+        actions.append((day, lambda s=stage, d=decision, c=conditions, day=day: _decide(plan, store, s, d, c, day)))
+    actions += _follow_up(store, audit, today)
+    return actions
+
+
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), dt.UTC)
+
+
+def _baseline(plan: Plan, store: FileStore, lead: str, at: dt.datetime, rng: random.Random) -> None:
+    major, minor = BASELINE
+    rows = []
+    for leaf in plan.leaves(plan.edition):
+        draw = rng.random()
+        result = "major_gap" if draw < major else "minor_gap" if draw < major + minor else "conforming"
+        rows.append({"clause": leaf, "result": result, "source": "gap_analysis", "assessed_on": at.date(),
+                     "assessor": lead, "evidence": "https://sms.example.org/evidence/gap-analysis-v1.xlsx"})  # fmt: skip
+    store.save_records("assessments", rows, {}, None, by=lead, source="ui", at=at)
+
+
+def _pilot_audit(plan: Plan, store: FileStore, auditor: str, at: dt.datetime) -> None:
+    """The pilot internal audit of the phase 1 processes: what it assessed and what it found."""
+    phase_one = sorted(
+        {c for t in plan.tasks.values() if t.stage == 1 and t.builds_sms for c in plan.clauses_of(t, plan.edition)}
+    )
+    gaps = set(phase_one[2::5])  # a few minor gaps among clauses otherwise conforming
+    rows = [
+        {"clause": leaf, "result": "minor_gap" if leaf in gaps else "conforming", "source": "internal_audit",
+         "assessed_on": at.date(), "assessor": auditor, "evidence": "https://sms.example.org/audit/pilot-report.pdf"}
+        for leaf in phase_one
+    ]  # fmt: skip
+    store.save_records("assessments", rows, {}, None, by=auditor, source="ui", at=at)
+    due = at.date() + dt.timedelta(weeks=8)
+    findings = [
+        {"clauses": leaf, "source": "internal_audit", "grade": "minor", "owner": _owner_of(plan, leaf), "due": due,
+         "status": "action_planned",
+         "description": f"Records of clause {leaf} incomplete for part of the audited period",
+         "cause": "The procedure was introduced mid-period; older records were not back-filled.",
+         "action": "Complete the records and add the check to the monthly process review."}
+        for leaf in sorted(gaps)
+    ]  # fmt: skip
+    findings.append(
+        {"clauses": phase_one[0], "source": "internal_audit", "grade": "observation", "owner": PEOPLE["SMS manager"],
+         "description": "Policy briefing attendance is not recorded for the night shift."}
+    )  # fmt: skip
+    store.save_records("findings", findings, {}, None, by=auditor, source="ui", at=at)
+
+
+def _owner_of(plan: Plan, leaf: str) -> str:
+    task = next(t for t in plan.tasks.values() if leaf in plan.clauses_of(t, plan.edition) and t.builds_sms)
+    return owner_of(task)
+
+
+def _decide(plan: Plan, store: FileStore, stage: int, decision: str, conditions: str, at: dt.datetime) -> None:
+    from rollout import registers  # the decision is checked against the gate, as every caller's is
+
+    registers.decide(
+        store, plan, stage, decision, by=PEOPLE["Top management"], deciders="Helen Marsh, Tom Okafor, Priya Natarajan",
+        on=at.date(), conditions=conditions, minutes=f"SC-{at:%Y-%m}", today=at.date(), origin="ui",
+    )  # fmt: skip
+
+
+def _follow_up(store: FileStore, audit: dt.datetime, today: dt.date) -> list:
+    """Two weeks after the audit the first findings are closed, one of them already checked by the auditor."""
+    closed = audit + dt.timedelta(weeks=2)
+    checked = closed + dt.timedelta(days=7)
+    if checked.date() >= today:
+        return []
+    return [
+        (closed, lambda: store.save_records("findings", [], {"F-0001": {"status": "closed"}, "F-0002": {"status": "closed"}},
+                                            None, by=PEOPLE["SMS manager"], source="ui", at=closed)),
+        (checked, lambda: store.save_records("findings", [], {"F-0001": {"status": "verified"}}, None,
+                                             by=PEOPLE["Internal auditor"], source="ui", at=checked)),
+    ]  # fmt: skip

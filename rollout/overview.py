@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from rollout import cache, readiness, timeline, views
+from rollout import assurance, cache, readiness, timeline, views
+from rollout.assurance import Conformity
 from rollout.gates import Gate, gates
 from rollout.plan import EDITIONS, Plan
 from rollout.progress import Snapshot
@@ -27,6 +28,8 @@ class Overview:
     burnup: pd.DataFrame
     forecast: timeline.Forecast
     gates: list[Gate]
+    decisions: list[dict]  # per stage: the latest decision, signed off, decision needed
+    conformity: Conformity
     status: dict
     overall: dict
     clauses: dict[str, pd.DataFrame]
@@ -41,17 +44,22 @@ class Overview:
 def compute(plan: Plan, store: Store, today: dt.date) -> Overview:
     snapshot = store.load()
     tasks = readiness.task_table(plan, snapshot.progress)
-    weekly = timeline.burnup(plan, store.history(committed=snapshot.seq), today)
+    history = store.history(committed=snapshot.seq)
+    weekly = timeline.burnup(plan, history, today)
     forecast = timeline.forecast(plan, tasks, weekly, today)
     stage_gates = gates(plan, tasks, today, forecast)
     clauses = {edition: readiness.clause_readiness(plan, tasks, edition) for edition in EDITIONS}
+    states = assurance.decision_states(stage_gates, snapshot.records["decisions"])
+    conformity = assurance.conformity(plan, clauses[plan.edition], snapshot.records, history, stage_gates, today)
     return Overview(
         snapshot=snapshot,
         tasks=tasks,
         burnup=weekly,
         forecast=forecast,
         gates=stage_gates,
-        status=status_summary(plan, tasks, stage_gates, clauses[plan.edition]),
+        decisions=states,
+        conformity=conformity,
+        status=status_summary(plan, tasks, stage_gates, clauses[plan.edition], conformity, states),
         overall=readiness.overall_readiness(tasks),
         clauses=clauses,
         stages=readiness.stage_readiness(plan, tasks),

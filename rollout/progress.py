@@ -79,12 +79,13 @@ class ConflictError(StoreError):
 
 @dataclass
 class Snapshot:
-    """Progress of every plan task (defaults where never saved) plus orphaned rows."""
+    """Progress of every plan task (defaults where never saved) plus orphaned rows, and the assurance records."""
 
     progress: pd.DataFrame
     seq: int
     format: str
     orphans: list[str] = field(default_factory=list)
+    records: dict[str, pd.DataFrame] = field(default_factory=dict)  # kind -> records, as of the same save
 
     @property
     def revisions(self) -> dict[str, int]:
@@ -130,6 +131,9 @@ class PlanRules:
     serves: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task -> leaves
     served_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # leaf -> tasks
     renames: Mapping[str, str] = field(default_factory=dict)  # old task id -> new, from the plan's renames.yaml
+    clauses: frozenset[str] = frozenset()  # every clause id of the plan's edition, for the assurance records
+    leaves: frozenset[str] = frozenset()
+    stages: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, plan_or_ids: Any) -> PlanRules:
@@ -144,8 +148,16 @@ class PlanRules:
         for task_id, leaves in serves.items():
             for leaf in leaves:
                 served_by.setdefault(leaf, []).append(task_id)
+        tree = plan.clauses[plan.edition]
         return cls(
-            tuple(plan.tasks), plan.edition, serves, {k: tuple(v) for k, v in served_by.items()}, dict(plan.renames)
+            tuple(plan.tasks),
+            plan.edition,
+            serves,
+            {k: tuple(v) for k, v in served_by.items()},
+            dict(plan.renames),
+            frozenset(tree),
+            frozenset(c for c, clause in tree.items() if clause.is_leaf),
+            tuple(s.number for s in plan.stages),
         )
 
     def with_earlier_ids(self, task_ids) -> set[str]:

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from rollout import readiness
+from rollout.assurance import Conformity
 from rollout.gates import Gate
 from rollout.plan import Plan
 
@@ -28,8 +29,16 @@ IMPLEMENTED_HELP = (
 )
 
 
-def status_summary(plan: Plan, table: pd.DataFrame, gates: list[Gate], clauses: pd.DataFrame) -> dict[str, Any]:
-    """The `status --json` shape: overall, counts, implemented clauses, and per stage its progress and gate."""
+def status_summary(
+    plan: Plan,
+    table: pd.DataFrame,
+    gates: list[Gate],
+    clauses: pd.DataFrame,
+    conformity: Conformity | None = None,
+    decisions: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The `status --json` shape: overall, counts, implemented clauses, conformity, and per stage its progress,
+    gate and latest decision."""
     stages = table["stage"].to_numpy()
     done = table["status"].to_numpy(dtype=object) == "done"
     applicable = table["applicable"].to_numpy(dtype=bool)
@@ -47,6 +56,7 @@ def status_summary(plan: Plan, table: pd.DataFrame, gates: list[Gate], clauses: 
                 "done": int(done[mine].sum()),
                 "readiness": readiness.weighted_mean(effort[counted], completion[counted]),
                 **gate.as_json(),
+                "decision": decisions[len(phases)]["decision"] if decisions else None,
             }
         )
     return {
@@ -57,6 +67,7 @@ def status_summary(plan: Plan, table: pd.DataFrame, gates: list[Gate], clauses: 
         "not_applicable": int((~applicable).sum()),
         "applicable": int(applicable.sum()),
         "implemented": readiness.implemented_count(clauses),
+        **({"conformity": conformity.as_json()} if conformity is not None else {}),
         "phases": phases,
     }
 
@@ -70,3 +81,9 @@ def implemented_text(summary: dict[str, Any]) -> str:
     """'12 of 57': the leaves implemented among the leaves of the plan's edition."""
     counts = summary["implemented"]
     return f"{counts['implemented']} of {counts['clauses']}"
+
+
+def conformant_text(summary: dict[str, Any]) -> str:
+    """'3 of 57': the leaves conformant among the leaves of the plan's edition."""
+    counts = summary["conformity"]
+    return f"{counts['conformant']} of {counts['clauses']}"

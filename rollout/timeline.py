@@ -175,7 +175,9 @@ class Forecast:
         return None if self.likely is None else "on track" if self.on_track else "after the target"
 
     def range_text(self, day: DayFormat = str) -> str:
-        """'between 08 Mar 2027 and 20 May 2027', or with no latest date, why there is none."""
+        """'between 08 Mar 2027 and 20 May 2027', or with no latest date, why there is none; "" when no range."""
+        if self.earliest == self.likely == self.latest:
+            return ""
         if self.latest is None:
             return f"from {day(self.earliest)}, with no latest date: {NO_LATEST}"
         return f"between {day(self.earliest)} and {day(self.latest)}"
@@ -192,21 +194,22 @@ class Forecast:
         """The forecast in one line, for the CLI."""
         if self.reason:
             return f"{self.reason}; target {day(self.target)}"
-        floor = self.floor_text(day)
+        floor, spread = self.floor_text(day), self.range_text(day)
         return (
-            f"likely finish {day(self.likely)} ({self.range_text(day)}); target {day(self.target)}: {self.verdict()}"
-            + (f"; {floor}" if floor else "")
+            f"likely finish {day(self.likely)}{f' ({spread})' if spread else ''}; target {day(self.target)}: "
+            f"{self.verdict()}" + (f"; {floor}" if floor else "")
         )
 
     def paragraph(self, day: DayFormat = str, strong: Callable[[str], str] = str) -> str:
         """The forecast as the pages and the pack tell it; ``strong`` marks what the reader should see first."""
         if self.reason:
             return f"{self.reason[:1].upper()}{self.reason[1:]}. The certification target is {day(self.target)}."
-        floor = self.floor_text(day)
+        floor, spread = self.floor_text(day), self.range_text(day)
         return (
             f"At the pace of the last {VELOCITY_WEEKS} weeks the remaining {self.remaining:g} effort-days are likely "
-            f"done by {strong(day(self.likely))} ({self.range_text(day)}): {strong(str(self.verdict()))} against the "
-            f"certification target {day(self.target)}." + (f" {floor[:1].upper()}{floor[1:]}." if floor else "")
+            f"done by {strong(day(self.likely))}{f' ({spread})' if spread else ''}: {strong(str(self.verdict()))} "
+            f"against the certification target {day(self.target)}."
+            + (f" {floor[:1].upper()}{floor[1:]}." if floor else "")
         )
 
     def as_json(self) -> dict:

@@ -22,6 +22,7 @@ from rollout.progress import (
     COLUMNS,
     EARLIER_COLUMNS,
     INT_COLUMNS,
+    ChangeError,
     PlanRules,
     SaveResult,
     Snapshot,
@@ -36,7 +37,9 @@ from rollout.progress import (
     utc_stamp,
     verified,
 )
+from rollout.records import SCHEMAS, diff_records, empty_row, planned_records, schema_of
 from rollout.stores import filehistory as hist
+from rollout.stores import filerecords
 from rollout.stores.base import Store
 
 FORMATS = ("csv", "parquet")
@@ -137,7 +140,15 @@ class FileStore(Store):
 
     def load(self) -> Snapshot:
         saved = self._read_saved()
-        seq = int(saved["seq"].max()) if len(saved) else 0
+        records = {kind: self.records(kind) for kind in SCHEMAS}
+        seq = _last_seq(saved, *records.values())
+        frame = self._joined(saved)
+        orphans = frame.loc[frame["orphaned"], "task_id"].tolist()
+        unmigrated(self.rules, orphans, str(self.progress_path()))
+        return Snapshot(frame, seq, self.format(), orphans, records)
+
+    def _joined(self, saved: pd.DataFrame) -> pd.DataFrame:
+        """Every plan task's progress (defaults where never saved), then the saved rows of no plan task."""
         known = pd.DataFrame({"task_id": self.task_ids})
         joined = known.merge(saved, on="task_id", how="left")
         for name, default in default_row("").items():
@@ -147,15 +158,25 @@ class FileStore(Store):
             joined[name] = joined[name].astype("int64")
         # object dtype: isin on arrow-backed strings is an order of magnitude slower
         orphans = saved[~saved["task_id"].astype(object).isin(self.task_ids)]
-        unmigrated(self.rules, orphans["task_id"].tolist(), str(self.progress_path()))
         frame = pd.concat([joined, orphans], ignore_index=True) if len(orphans) else joined
         frame["orphaned"] = [False] * len(joined) + [True] * len(orphans)
-        return Snapshot(frame, seq, self.format(), orphans["task_id"].tolist())
+        return frame
+
+    def _records_seq(self) -> int:
+        return _last_seq(*(self.records(kind) for kind in SCHEMAS))
+
+    def records(self, kind: str) -> pd.DataFrame:
+        schema = schema_of(kind)
+        return filerecords.read(filerecords.path_of(self.folder, schema, self.format()), schema)
+
+    def _committed(self, saved: pd.DataFrame | None = None) -> int:
+        """The last committed save: the highest seq of progress and of every record file."""
+        saved = self._read_saved() if saved is None else saved
+        return _last_seq(saved, *(self.records(kind) for kind in SCHEMAS))
 
     def history(self, task_id: str | None = None, committed: int | None = None) -> pd.DataFrame:
         if committed is None:
-            saved = self._read_saved()
-            committed = int(saved["seq"].max()) if len(saved) else 0
+            committed = self._committed()
         try:
             frame = self._history().read(committed)
         except hist.HistoryError as exc:
@@ -194,7 +215,7 @@ class FileStore(Store):
             self._remove_temps()
             rows = {r["task_id"]: r for r in _rows(self._read_saved())}
             check_revisions(rows, {t: {} for t in task_ids}, revisions or {})
-            done_by = self._done_by(task_ids, max((r["seq"] for r in rows.values()), default=0))
+            done_by = self._done_by(task_ids, self._committed())
             updates = {}
             for task_id in task_ids:
                 row = rows.get(task_id, default_row(task_id))
@@ -217,6 +238,64 @@ class FileStore(Store):
         finally:
             lock.release()
 
+    def save_records(
+        self,
+        kind: str,
+        added: list[dict[str, Any]],
+        changed: dict[str, dict[str, Any]],
+        revisions: dict[str, int] | None,
+        by: str,
+        source: str,
+        at: dt.datetime | None = None,
+        check=None,
+    ) -> SaveResult:
+        at = at or dt.datetime.now(dt.UTC)
+        schema = schema_of(kind)
+        lock = self._locked()
+        try:
+            self._remove_temps()
+            current = filerecords.rows(self.records(kind), schema)
+            updates = planned_records(schema, current, added, changed, revisions or {}, self.rules, by, at)
+            if check is not None:  # rules that need the progress as it is now, under the lock
+                problems = check(self._joined(self._read_saved()), updates)
+                if problems:
+                    raise ChangeError(problems)
+            return self._commit_records(schema, current, updates, by, source, at)
+        finally:
+            lock.release()
+
+    def _commit_records(self, schema, current: dict, updates: dict, by: str, source: str, at: dt.datetime):
+        committed = self._committed()
+        seq, stamp = committed + 1, utc_stamp(at)
+        changes = []
+        for record_id, new in updates.items():
+            old = current.get(record_id, empty_row(schema, record_id))
+            diffs = diff_records(schema, old, new)
+            if diffs:
+                changes += [(seq, stamp, by, source, record_id, f, o, n, stamp) for f, o, n in diffs]
+                current[record_id] = {
+                    **new,
+                    "updated_at": stamp,
+                    "updated_by": by,
+                    "revision": old["revision"] + 1,
+                    "seq": seq,
+                }
+        if not changes:
+            return SaveResult(committed, [], 0)
+        fmt = self.format()
+        file_stamp = at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        self._history(fmt).append(pd.DataFrame(changes, columns=hist.COLUMNS), committed, self.backup_dir, file_stamp)
+        path = filerecords.path_of(self.folder, schema, fmt)
+
+        def keep_previous() -> None:
+            if path.exists():
+                self.backup_dir.mkdir(exist_ok=True)
+                shutil.copy2(path, self.backup_dir / f"{schema.kind}-{file_stamp}.{fmt}")
+
+        rows = sorted(current.values(), key=lambda r: r["id"])
+        atomic_write(path, lambda temp: filerecords.write(rows, temp, fmt, schema), before_replace=keep_previous)
+        return SaveResult(seq, sorted({c[4] for c in changes}), len(changes))
+
     def _done_by(self, task_ids, committed: int) -> dict[str, str]:
         """Who last set each task done: the ``by`` of the latest history row that set its status to done."""
         events = self._history().read(committed)
@@ -233,7 +312,7 @@ class FileStore(Store):
         ``removed``: (task_id, field, old, new) rows of tasks whose progress leaves under another id
         (a migration's renames), recorded in the history and dropped from progress.
         """
-        committed = max((r["seq"] for r in rows.values()), default=0)
+        committed = max([r["seq"] for r in rows.values()] + [self._records_seq()])
         for task_id, *_ in removed:
             del rows[task_id]
         changes = committed_rows(rows, updates, committed + 1, by, source, at, happened)
@@ -317,6 +396,10 @@ class FileStore(Store):
             return self._history("parquet").compact(int(saved["seq"].max()) if len(saved) else 0)
         finally:
             lock.release()
+
+
+def _last_seq(*frames: pd.DataFrame) -> int:
+    return max((int(f["seq"].max()) for f in frames if len(f)), default=0)
 
 
 # file formats ------------------------------------------------------------------

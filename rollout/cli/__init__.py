@@ -3,51 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from rollout import config, overview, readiness, values
-from rollout.plan import EDITION_NAMES, Plan, PlanError, load_plan
+from rollout import config, readiness, values
+from rollout.cli import assurance
+from rollout.cli.common import CliError, UsageError, emit_json, loaded, locations, overview_of, plan_of, store_of
+from rollout.plan import EDITION_NAMES, PlanError
 from rollout.progress import ChangeError, ConflictError, StoreError
-from rollout.stores.files import FileStore
 from rollout.summary import IMPLEMENTED, PROGRESS, done_text, implemented_text
-
-
-class CliError(Exception):
-    """A refusal: printed on stderr, exit 1."""
-
-
-def locations(parser: argparse.ArgumentParser, default: object = None) -> None:
-    parser.add_argument(
-        "--phases", metavar="DIR", default=default, help="plan folder (env ROLLOUT_PHASES, default phases/)"
-    )
-    parser.add_argument("--data", metavar="DIR", default=default, help="data folder (env ROLLOUT_DATA, default data/)")
-
-
-def plan_of(args: argparse.Namespace) -> Plan:
-    return load_plan(config.phases_dir(getattr(args, "phases", None)))
-
-
-def store_of(args: argparse.Namespace, plan: Plan) -> FileStore:
-    return FileStore(config.data_dir(getattr(args, "data", None)), plan)
-
-
-def loaded(args: argparse.Namespace):
-    """The plan, its store and the task table joined with progress."""
-    plan = plan_of(args)
-    store = store_of(args, plan)
-    snapshot = store.load()
-    return plan, store, snapshot, readiness.task_table(plan, snapshot.progress)
-
-
-def overview_of(args: argparse.Namespace) -> tuple[Plan, overview.Overview]:
-    """The plan and the figures of its overview, read from the cache when no file changed."""
-    plan = plan_of(args)
-    return plan, overview.load(plan, store_of(args, plan), config.today())
-
-
-def emit_json(data: object) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 # commands ----------------------------------------------------------------------
@@ -258,11 +221,11 @@ def cmd_template(args: argparse.Namespace) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     from rollout import committee, report
 
-    plan, store, _snapshot, table = loaded(args)
+    plan, store, snapshot, table = loaded(args)
     today = config.today()
     try:
         since = committee.since_date(args.since, today)
-        pack = committee.build_pack(plan, table, store.history(), today, since, args.edition)
+        pack = committee.build_pack(plan, table, store.history(), today, since, args.edition, snapshot.records)
         written = report.write_report(args.file, pack, png_dir=args.png)
     except (committee.CommitteeError, report.ReportError) as exc:
         raise CliError(str(exc)) from None
@@ -272,10 +235,6 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 # parser ------------------------------------------------------------------------
-class UsageError(Exception):
-    """Wrong words on the command line: exit 2."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rollout", description="ISO 20000 Rollout Tracker")
     locations(parser)
@@ -348,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="DATE", help="the day of the last meeting (default: 30 days before today)")
     p.add_argument("--png", metavar="DIR", help="also write the charts as PNG files into DIR")
     p.add_argument("--edition", choices=list(EDITION_NAMES), help="the clauses of this edition (default: the plan's)")
+    assurance.register(command, [common])
     return parser
 
 

@@ -3,10 +3,14 @@
 A checker written against ``Node``'s methods runs on either. ``read_plain`` only accepts what
 reads the same both ways, and raises ``NotPlain`` for anything else, so that the caller can
 check again with positions (``compose_file``) to report where the problem is.
+
+Plan files are read only when they are regular files of at most ``MAX_FILE_BYTES``.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,6 +21,7 @@ from yaml.constructor import SafeConstructor
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
 _SPECIAL_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a plan of 10,000 tasks is 3.5 MB
 
 
 @dataclass(frozen=True)
@@ -164,10 +169,28 @@ class _PlainLoader(_Loader):
         return mapping
 
 
+def _read_text(path: Path) -> str:
+    """The text of a plan file; OSError when it is not a regular file or is larger than MAX_FILE_BYTES.
+
+    A FIFO would block the reader and a device such as /dev/zero would never end: the path is
+    checked before it is opened, and what was opened (without waiting) is checked again.
+    """
+    not_regular = OSError("it is not a regular file (a folder, a device or a pipe); expected a YAML file")
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise not_regular
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise not_regular
+        data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise OSError(f"it is larger than {MAX_FILE_BYTES // 2**20} MB, the most a plan file may be; split it")
+    return data.decode("utf-8")
+
+
 def read_plain(path: Path, shown: str) -> Plain:
     """A file's plain values; NotPlain when it cannot be read, is empty or holds anything unusual."""
     try:
-        value = yaml.load(path.read_text(encoding="utf-8"), Loader=_PlainLoader)
+        value = yaml.load(_read_text(path), Loader=_PlainLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise NotPlain(str(exc)) from None
     if value is None:
@@ -178,7 +201,7 @@ def read_plain(path: Path, shown: str) -> Plain:
 def compose_file(path: Path, shown: str) -> tuple[Node | None, list[Issue]]:
     """Parse one file safely; a syntax error becomes an Issue with line and column."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Issue(shown, 1, f"cannot read the file: {exc}")]
     try:

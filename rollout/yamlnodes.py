@@ -133,12 +133,21 @@ def _timestamp_or_text(constructor: SafeConstructor, node: yaml.ScalarNode) -> A
         return node.value
 
 
+def _int_or_text(constructor: SafeConstructor, node: yaml.ScalarNode) -> Any:
+    """A whole number, or its text when Python refuses it (past 4,300 digits), for the checker to report."""
+    try:
+        return SafeConstructor.construct_yaml_int(constructor, node)
+    except ValueError:
+        return node.value
+
+
 class _Constructor(SafeConstructor):
-    """The safe constructor, with impossible dates read as text."""
+    """The safe constructor, with impossible dates and numbers read as text."""
 
     yaml_constructors: ClassVar[dict] = {
         **SafeConstructor.yaml_constructors,
         "tag:yaml.org,2002:timestamp": _timestamp_or_text,
+        "tag:yaml.org,2002:int": _int_or_text,
     }
 
 

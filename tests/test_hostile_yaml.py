@@ -48,3 +48,11 @@ def test_a_plan_file_larger_than_the_limit_is_refused(tmp_path, monkeypatch):
     _, issues = validate_folder(folder)
     too_large = [i for i in issues if "larger than" in i.message]
     assert too_large and all(Path(i.file).stat().st_size > 200 for i in too_large)
+
+
+def test_a_number_python_cannot_read_is_reported_not_raised(tmp_path):
+    folder = build_plan(tmp_path)
+    stage = folder / "phase-1.yaml"
+    stage.write_text(stage.read_text().replace("effort_days: 3", "effort_days: " + "9" * 5000, 1))
+    _, issues = validate_folder(folder)
+    assert any(i.line == 12 and "effort_days must be a number, got text" in i.message for i in issues)

@@ -1,6 +1,7 @@
 """Read the spreadsheets people keep: xlsx, xlsm, xls and ods through calamine, csv by sniffing.
 
-Hostile files are refused before they are parsed: a size limit, the zip members' sizes and
+Hostile files are refused before they are parsed: only a regular file is read, and at most
+``MAX_FILE_BYTES`` + 1 bytes of it; a size limit, the zip members' sizes and
 compression ratios, and the cells a worksheet declares or places far away (calamine allocates
 the whole rectangle between a sheet's first and last cell). Formulas are never evaluated:
 calamine returns the values cached in the file.
@@ -12,7 +13,9 @@ import codecs
 import csv
 import io
 import itertools
+import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,21 +157,47 @@ def column_letter(index: int) -> str:
 def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
     if isinstance(source, bytes):
         file = name or "upload"
-        size = len(source)
-    else:
-        path = Path(source)
-        file = name or path.name
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise SpreadsheetError(f"cannot be read ({exc.strerror})", file=str(path)) from None
+        _check_file_size(len(source), file)
+        return source, file
+    path = Path(source)
+    file = name or path.name
+    try:
+        return _read_regular(path, file), file
+    except OSError as exc:
+        raise SpreadsheetError(f"cannot be read ({exc.strerror})", file=str(path)) from None
+
+
+def _read_regular(path: Path, file: str) -> bytes:
+    """A regular file's bytes, never more than MAX_FILE_BYTES + 1 of them read.
+
+    A FIFO would block the reader and a device such as /dev/zero would never end: the path is
+    checked before it is opened, and what was opened (without waiting) is checked again.
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise _not_regular(file)
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _not_regular(file)
+        _check_file_size(info.st_size, file)
+        data = stream.read(MAX_FILE_BYTES + 1)
+    _check_file_size(len(data), file)  # the size it gave may be wrong: it grew, or it is a /proc file
+    return data
+
+
+def _not_regular(file: str) -> SpreadsheetError:
+    return SpreadsheetError(
+        "is not a regular file (a folder, a device or a pipe); it was not read", file=file, hint="choose a saved file"
+    )
+
+
+def _check_file_size(size: int, file: str) -> None:
     if size > MAX_FILE_BYTES:
         raise SpreadsheetError(
             f"is {size / 1e6:.1f} MB; the import reads files up to {MAX_FILE_BYTES / 1e6:.0f} MB",
             file=file,
             hint="remove unused sheets or split the file",
         )
-    return (source if isinstance(source, bytes) else Path(source).read_bytes()), file
 
 
 def _calamine_book(data: bytes, file: str) -> Workbook:

@@ -344,23 +344,38 @@ def _read_csv(data: bytes, file: str) -> list[list[Any]]:
 
 
 def _decode(data: bytes, file: str) -> str:
-    """UTF-8 (with or without a BOM), UTF-16 with a BOM (Excel's "Unicode text"), else Windows-1252."""
+    """UTF-8 (with or without a BOM), a byte that is not UTF-8 read as Windows-1252; or UTF-16 with a BOM.
+
+    UTF-16 with a BOM is what Excel writes as "Unicode text".
+    """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings = ["utf-16"]
-    elif b"\x00" in data:
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise SpreadsheetError(
+                "is not valid UTF-16 text", file=file, hint="save it as CSV UTF-8 in the spreadsheet program"
+            ) from None
+    if b"\x00" in data:
         raise SpreadsheetError(
             "is not a spreadsheet: binary content in a text file", file=file, hint="export the sheet as CSV"
         )
-    else:
-        encodings = ["utf-8-sig", "cp1252"]
-    for encoding in encodings:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SpreadsheetError(
-        "is neither UTF-8 nor Windows-1252 text", file=file, hint="save it as CSV UTF-8 in the spreadsheet program"
-    )
+    return data.decode("utf-8-sig", errors="rollout.windows-1252")
+
+
+# A byte that is not UTF-8 is read as Windows-1252, on its own: a file Excel saved as "CSV" on
+# Windows (all Windows-1252) reads whole, and a UTF-8 file with one byte pasted from elsewhere
+# keeps its other accents. A Windows-1252 file holding a pair such as "Ã©" would read it as UTF-8
+# "é"; that pair is itself the sign of text decoded wrongly once before. The five bytes
+# Windows-1252 leaves unassigned read as the C1 controls, as browsers read them.
+_WINDOWS_1252 = "".join(bytes([b]).decode("cp1252", "ignore") or chr(b) for b in range(256))
+
+
+def _windows_1252(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    return "".join(_WINDOWS_1252[b] for b in error.object[error.start : error.end]), error.end
+
+
+codecs.register_error("rollout.windows-1252", _windows_1252)
 
 
 def _delimiter(text: str) -> str:

@@ -53,3 +53,18 @@ def test_no_more_than_the_limit_is_read_from_a_file_that_says_it_is_empty(monkey
     monkeypatch.setattr(spreadsheet, "MAX_FILE_BYTES", 1000)
     with pytest.raises(SpreadsheetError, match=r"is 0\.0 MB; the import reads files up to"):
         open_workbook(Path("/proc/self/smaps"), "smaps.csv")
+
+
+# csv ---------------------------------------------------------------------------------------
+def test_one_stray_windows_1252_byte_leaves_the_rest_of_the_utf8_text_alone():
+    data = "Task ID,Notes\nP1.01,Procédure\n".encode() + b"P1.02,caf\xe9 cr\xe8me\n"
+    assert open_workbook(data, "notes.csv").grid("notes").rows == [
+        ["Task ID", "Notes"],
+        ["P1.01", "Procédure"],
+        ["P1.02", "café crème"],
+    ]
+
+
+def test_broken_utf16_is_refused_as_such():
+    with pytest.raises(SpreadsheetError, match="is not valid UTF-16 text"):
+        open_workbook(b"\xff\xfeT\x00a\x00\x00\xd8", "unicode.txt")

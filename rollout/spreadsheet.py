@@ -4,12 +4,13 @@ Hostile files are refused before any parser sees them. Only a regular file is re
 ``MAX_FILE_BYTES`` + 1 bytes of it. A zip container's members are checked for size and
 compression ratio, and the members calamine would read are checked the way calamine reads them:
 it allocates the whole rectangle between a sheet's first and last cells, copies a shared string
-into every cell that uses it, and allocates what a count in the file announces. So the cells a
-worksheet places (with every spelling of a reference calamine honours), the rectangle they span,
-the cells it holds and the text they expand to are all bounded first. A worksheet in the usual
-form is checked with a few regular expressions; any other spelling is walked element by element
-with expat, strictly: what is not well-formed XML is refused. Formulas are never evaluated:
-calamine returns the values cached in the file.
+into every cell that uses it, allocates what a count in the file announces, and expands an ods
+file's repeated rows, cells and spaces. So the cells a sheet places (with every spelling of a
+reference calamine honours), the rectangle they span, the cells it holds and the text they
+expand to are all bounded first. An xlsx worksheet in the usual form is checked with a few
+regular expressions; any other spelling, and an ods file, is walked element by element with
+expat, strictly: what is not well-formed XML is refused. Formulas are never evaluated: calamine
+returns the values cached in the file.
 """
 
 from __future__ import annotations
@@ -78,8 +79,11 @@ _TAG_REST = re.compile(rb"""(?:[^<>"']|"[^"]*"|'[^']*')*>""")
 _TAG = re.compile(rb"""<([^\s/<>!?][^\s/<>]*)((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
 _ATTRIBUTE = re.compile(rb"""\s*([^=]*?)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF = re.compile(r"([A-Za-z]*)([0-9]+)")
-_ODS_REPEAT = re.compile(rb'<table:table-(row|cell)\b[^>]*?table:number-(?:rows|columns)-repeated="(\d+)"[^>]*?(/?)>')
+_COUNT = re.compile(r"\+?[0-9]+")
 _SHEET_TYPES = (b"worksheet", b"chartsheet", b"dialogsheet")
+# the values of an ods cell that are text (copied for every repeat), and all that give it a value
+_ODS_TEXT = ("office:string-value", "office:date-value", "office:time-value", "table:formula")
+_ODS_VALUES = frozenset(("office:value", "office:value-type", "office:boolean-value", *_ODS_TEXT))
 
 
 class SpreadsheetError(Exception):
@@ -802,7 +806,7 @@ class _SheetCells(_Walk):
         return self.shared
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cell:
     row: int
     column: int
@@ -816,24 +820,105 @@ class _Cell:
 def _check_ods(archive: zipfile.ZipFile, file: str) -> None:
     if "content.xml" not in archive.namelist():
         raise SpreadsheetError("is not a spreadsheet: an OpenDocument file without content", file=file)
-    _scan_ods(archive.read("content.xml"), file)
+    _OdsTables(file).run(archive, archive.getinfo("content.xml"))
 
 
-def _scan_ods(content: bytes, file: str) -> None:
-    """Refuse filled rows or cells repeated past the limits (empty repeats are how ods pads a sheet)."""
-    filled_rows = 0
-    for match in _ODS_REPEAT.finditer(content):
-        kind, count, closed = match.group(1), int(match.group(2)), match.group(3)
-        if kind == b"cell":
-            filled = not closed and b"office:value-type" in match.group(0)
-            if filled and count > MAX_COLUMNS:
-                raise SpreadsheetError(f"repeats a filled cell {count:,} times", file=file, hint=LIMITS_HINT)
-        else:
-            end = content.find(b"</table:table-row>", match.end())
-            if not closed and b"office:value-type" in content[match.end() : end]:
-                filled_rows += count
-    if filled_rows > MAX_ROWS:
-        raise SpreadsheetError(f"repeats filled rows to {filled_rows:,} rows", file=file, hint=LIMITS_HINT)
+class _OdsTables(_Walk):
+    """Calamine's reading of an ods file, every table at once, repeated rows, cells and spaces expanded.
+
+    A table spans from its first row to its last row with a value, and every row to its last
+    cell with a value; a repeated cell or row copies its text each time.
+    """
+
+    def __init__(self, file: str):
+        super().__init__(file)
+        self.text_total = 0
+        self.in_table = False
+        self.row: _OdsRow | None = None
+        self.cell: _OdsCell | None = None
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if self.cell is not None:
+            self.cell.depth += 1
+            if name == "text:s":  # that many spaces
+                self.cell.text += self._count(attrs, "text:c")
+            elif name == "text:p":  # a line break before it
+                self.cell.text += 1
+        elif name == "table:table" and not self.in_table:
+            self.in_table, self.sheet = True, attrs.get("table:name")
+            self.rows = self.filled_rows = self.width = self.pushed = 0
+        elif not self.in_table:
+            return
+        elif name == "table:table-row":
+            self.row = _OdsRow(self._count(attrs, "table:number-rows-repeated"))
+        elif name in ("table:table-cell", "table:covered-table-cell") and self.row is not None:
+            filled = not _ODS_VALUES.isdisjoint(attrs)
+            text = sum(len(attrs[key]) for key in _ODS_TEXT if key in attrs) if filled else 0
+            self.cell = _OdsCell(self._count(attrs, "table:number-columns-repeated"), filled, text)
+
+    def end(self, name: str) -> None:
+        if self.cell is not None:
+            self.cell.depth -= 1
+            if self.cell.depth < 0:
+                self._end_cell(self.cell)
+                self.cell = None
+        elif name == "table:table-row" and self.row is not None:
+            self._end_row(self.row)
+            self.row = None
+        elif name == "table:table":
+            self.in_table, self.sheet = False, None
+
+    def text(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.text += len(data)
+
+    def _count(self, attrs: dict[str, str], key: str) -> int:
+        """A repeat count (1 when not given), as calamine reads it."""
+        value = attrs.get(key)
+        if value is None:
+            return 1
+        count = _number(value) if _COUNT.fullmatch(value) else None
+        if count is None:
+            self.refuse(f"has a repeat count it cannot read: {key}={value!r}", DAMAGED_HINT)
+        return count or 0
+
+    def _end_cell(self, cell: _OdsCell) -> None:
+        assert self.row is not None
+        self.row.column += cell.repeats
+        if cell.filled:
+            if self.row.column > MAX_COLUMNS:
+                self.refuse(f"repeats a filled cell to column {self.row.column:,}")
+            self.row.end, self.row.text = self.row.column, self.row.text + cell.text * cell.repeats
+
+    def _end_row(self, row: _OdsRow) -> None:
+        self.rows += row.repeats
+        if not row.end:  # calamine leaves empty rows out unless a filled row follows
+            return
+        self.filled_rows, self.width, self.pushed = self.rows, max(self.width, row.end), self.pushed + row.end
+        self.text_total += row.text * row.repeats
+        if self.filled_rows > MAX_ROWS:
+            what = "repeats filled rows" if row.repeats > 1 else "repeats empty rows before a filled one"
+            self.refuse(f"{what} to {self.filled_rows:,} rows")
+        if max(self.filled_rows * self.width, self.pushed) > MAX_CELLS:
+            self.refuse(f"spans {self.filled_rows:,} rows and {self.width} columns, more than {MAX_CELLS:,} cells")
+        if self.text_total > MAX_TEXT:
+            self.refuse(f"would expand to up to {self.text_total / 1e6:,.0f} MB of text", TEXT_HINT)
+
+
+@dataclass(slots=True)
+class _OdsRow:
+    repeats: int
+    column: int = 0  # where the next cell starts
+    end: int = 0  # where the last cell with a value ends
+    text: int = 0
+
+
+@dataclass(slots=True)
+class _OdsCell:
+    repeats: int
+    filled: bool
+    text: int
+    depth: int = 0
 
 
 # csv ----------------------------------------------------------------------------

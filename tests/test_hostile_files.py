@@ -1,8 +1,8 @@
 """Hostile spreadsheets: refused before a parser allocates for them, in every spelling calamine honours.
 
 Each file is a few kilobytes written here. Without the checks, most of them make calamine allocate
-gigabytes (a far cell: the whole rectangle up to it; a long shared string: a copy in every cell)
-and abort the process that reads them.
+gigabytes (a far cell: the whole rectangle up to it; a long shared string: a copy in every cell;
+an ods file: its repeated rows, cells and spaces) and abort the process that reads them.
 """
 
 from __future__ import annotations
@@ -60,6 +60,13 @@ def shared(count: int, cell: str = '<c r="{ref}" t="s"><v>0</v></c>', strings: s
         for r in range(count // 10)
     )
     return worksheet(f"<sheetData>{rows}</sheetData>"), {"xl/sharedStrings.xml": f"<sst {NS}>{strings}</sst>"}
+
+
+def ods(path: Path, rows: str) -> Path:
+    return make_corpus.write_ods(path, "Tracker", [["Task ID", "Status"]], extra_rows=rows)
+
+
+ODS_FILLED = '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
 
 
 def moved_worksheet(path: Path) -> Path:
@@ -163,6 +170,45 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "shared_strings_announced_by_the_trillion.xlsx": (
         lambda p: xlsx(p, shared(10)[0], {"xl/sharedStrings.xml": f'<sst {NS} uniqueCount="100000000000000"/>'}),
         "counts 100,000,000,000,000 shared strings",
+    ),
+    "ods_rows_in_single_quotes.ods": (
+        lambda p: ods(p, f"<table:table-row table:number-rows-repeated='1000000'>{ODS_FILLED}</table:table-row>"),
+        "repeats filled rows to 1,000,001 rows",
+    ),
+    "ods_empty_rows_then_a_filled_one.ods": (
+        lambda p: ods(
+            p,
+            '<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>'
+            f"<table:table-row>{ODS_FILLED}</table:table-row>",
+        ),
+        "repeats empty rows before a filled one to 1,048,002 rows",
+    ),
+    "ods_repeated_cells_with_a_value.ods": (
+        lambda p: ods(
+            p,
+            '<table:table-row table:number-rows-repeated="5000"><table:table-cell '
+            'table:number-columns-repeated="5000" office:value-type="float" office:value="1"/></table:table-row>',
+        ),
+        "repeats a filled cell to column 5,000",
+    ),
+    "ods_rectangle_past_the_cells.ods": (
+        lambda p: ods(
+            p,
+            '<table:table-row><table:table-cell table:number-columns-repeated="200" office:value="1"/>'
+            "</table:table-row>"
+            '<table:table-row table:number-rows-repeated="30000"><table:table-cell/></table:table-row>'
+            f"<table:table-row>{ODS_FILLED}</table:table-row>",
+        ),
+        "spans 30,003 rows and 200 columns",
+    ),
+    "ods_repeated_spaces.ods": (
+        lambda p: ods(
+            p,
+            '<table:table-row table:number-rows-repeated="1000"><table:table-cell table:number-columns-repeated="100" '
+            'office:value-type="string"><text:p><text:s text:c="10000000"/></text:p></table:table-cell>'
+            "</table:table-row>",
+        ),
+        "would expand to up to",
     ),
 }
 

@@ -70,7 +70,7 @@ _PREFIXED_CELL = re.compile(rb":c[\s/>]")
 # an attribute named r after a space or a quote (as calamine splits attributes), but not a cell's or row's first
 _ODD_R = re.compile(rb"""r(?<=[\s"']r)(?<!<c r)(?<!<row r)\s*=\s*["']""")
 _SHARED_TYPE = re.compile(rb"""t(?<=[\s"']t)\s*=\s*(["'])s\1""")
-_SHARED_CELL = re.compile(rb' t="s"><v>([0-9]+)</v></c>')
+_SHARED_CELL = re.compile(rb' t="s"><v>([0-9]{1,18})</v></c>')
 _SST_START = re.compile(rb"(?:<\?xml[^<>]*\?>)?\s*<sst\b([^<>]*)>")
 _PLAIN_SST = re.compile(rb'(?:<si><t(?: xml:space="preserve")?>[^<]*</t></si>)*</sst>\s*')
 _PLAIN_TEXT = re.compile(rb'<si><t(?: xml:space="preserve")?>([^<]*)</t>')
@@ -563,18 +563,18 @@ def _check_declared(span: str, part: _Part, file: str) -> None:
     corners = [_REF.fullmatch(corner) for corner in span.split(":")]
     if len(corners) > 2 or not all(c and c.group(1) for c in corners):
         raise SpreadsheetError(
-            f"declares the range {span!r}, which is not a range; it was not opened",
+            f"declares the range {_shown(span)!r}, which is not a range; it was not opened",
             file=file,
             sheet=part.sheet,
             hint=DAMAGED_HINT,
         )
     (first_column, first_row), (last_column, last_row) = [
-        (_column(c.group(1)), int(c.group(2))) for c in (corners[0], corners[-1])
+        (_column(c.group(1)), _number(c.group(2)) or 0) for c in (corners[0], corners[-1])
     ]
     rows, columns = last_row - first_row + 1, last_column - first_column + 1
     if rows > MAX_ROWS or columns > MAX_COLUMNS or rows * columns > MAX_CELLS:
         raise SpreadsheetError(
-            f"declares the range {span} ({rows * columns:,} cells); it was not opened",
+            f"declares the range {_shown(span)} ({rows * columns:,} cells); it was not opened",
             file=file,
             sheet=part.sheet,
             hint=LIMITS_HINT,
@@ -582,7 +582,9 @@ def _check_declared(span: str, part: _Part, file: str) -> None:
 
 
 def _column(letters: bytes | str) -> int:
-    """A column's number from its letters in either case, as calamine reads them (A is 1)."""
+    """A column's number from its letters in either case, as calamine reads them (A is 1); past 3 letters, huge."""
+    if len(letters) > 3:
+        return 10**18
     number = 0
     for letter in (letters if isinstance(letters, str) else letters.decode("latin-1")).upper():
         number = number * 26 + ord(letter) - 64
@@ -595,6 +597,10 @@ def _letters(column: int) -> str:
         column, rest = divmod(column - 1, 26)
         name = chr(65 + rest) + name
     return name
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _number(value: str) -> int | None:
@@ -630,7 +636,7 @@ class _Walk:
             parser.Parse(b"", True)
         except expat.ExpatError as exc:
             self.refuse(
-                f"{info.filename} is not well-formed XML (line {exc.lineno}, column {exc.offset}: "
+                f"{info.filename} is not well-formed XML (line {exc.lineno}, column {exc.offset + 1}: "
                 f"{expat.ErrorString(exc.code)})",
                 DAMAGED_HINT,
             )
@@ -783,7 +789,7 @@ class _SheetCells(_Walk):
         """(row, column) from 0 of a reference such as B7 (a row's may hold only digits)."""
         match = _REF.fullmatch(ref)
         if not match or _number(match.group(2)) in (None, 0) or (cell and not match.group(1)):
-            self.refuse(f"has a {'cell' if cell else 'row'} reference it cannot read: {ref!r}", DAMAGED_HINT)
+            self.refuse(f"has a {'cell' if cell else 'row'} reference it cannot read: {_shown(ref)!r}", DAMAGED_HINT)
         return (_number(match.group(2)) or 0) - 1, _column(match.group(1)) - 1
 
     def _count(self, cell: _Cell) -> None:
@@ -879,7 +885,7 @@ class _OdsTables(_Walk):
             return 1
         count = _number(value) if _COUNT.fullmatch(value) else None
         if count is None:
-            self.refuse(f"has a repeat count it cannot read: {key}={value!r}", DAMAGED_HINT)
+            self.refuse(f"has a repeat count it cannot read: {key}={_shown(value)!r}", DAMAGED_HINT)
         return count or 0
 
     def _end_cell(self, cell: _OdsCell) -> None:

@@ -138,6 +138,10 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
         lambda p: xlsx(p, worksheet('<x:dimension ref="A1:XFD1048576"/><sheetData/>', X)),
         "declares the range A1:XFD1048576",
     ),
+    "dimension_of_5000_digits.xlsx": (
+        lambda p: xlsx(p, worksheet(f'<dimension ref="A1:A{"9" * 5000}"/><sheetData/>')),
+        "declares the range A1:A999999999",
+    ),
     "rectangle_past_the_cells.xlsx": (
         lambda p: xlsx(p, far('<c r="GR100000">')),
         "spans 100,000 rows and 200 columns, more than 5,000,000 cells",
@@ -331,6 +335,17 @@ def test_a_worksheet_in_the_usual_form_is_checked_without_the_element_walk(corpu
 def corpus_files(tmp_path, bundled_plan) -> list[Path]:
     names = ["title_rows_fractions.xlsx", "two_sheets.xlsx", "formulas.xlsx", "macros.xlsm"]
     return [make_corpus.FILES[n](tmp_path / n, bundled_plan) for n in names]
+
+
+def test_a_shared_string_number_too_long_for_python_is_no_shared_string(tmp_path):
+    # Python refuses to read a number of more than 4,300 digits; calamine finds no such string
+    cells = f'<row r="1"><c r="A1" t="s"><v>{"9" * 5000}</v></c><c r="B1"><v>1</v></c></row>'
+    path = xlsx(
+        tmp_path / "long.xlsx",
+        worksheet(f"<sheetData>{cells}</sheetData>"),
+        {"xl/sharedStrings.xml": f"<sst {NS}><si><t>x</t></si></sst>"},
+    )
+    assert grid(path)[0][1] == 1.0
 
 
 # csv ---------------------------------------------------------------------------------------

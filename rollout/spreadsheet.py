@@ -27,10 +27,10 @@ import re
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from xml.parsers import expat
 
 import python_calamine as calamine
@@ -76,7 +76,6 @@ _PLAIN_SST = re.compile(rb'(?:<si><t(?: xml:space="preserve")?>[^<]*</t></si>)*<
 _PLAIN_TEXT = re.compile(rb'<si><t(?: xml:space="preserve")?>([^<]*)</t>')
 _DIMENSION = re.compile(rb"dimension(?<=[<:]dimension)[\s/>]")
 _TAG_REST = re.compile(rb"""(?:[^<>"']|"[^"]*"|'[^']*')*>""")
-_TAG = re.compile(rb"""<([^\s/<>!?][^\s/<>]*)((?:[^<>"']|"[^"]*"|'[^']*')*)>""")
 _ATTRIBUTE = re.compile(rb"""\s*([^=]*?)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF = re.compile(r"([A-Za-z]*)([0-9]+)")
 _COUNT = re.compile(r"\+?[0-9]+")
@@ -380,11 +379,7 @@ def _xlsx_parts(archive: zipfile.ZipFile, file: str) -> tuple[list[_Part], list[
     """The worksheets and the shared strings, found as calamine finds them (every candidate when in doubt)."""
     sheets, strings, found = [], [], False
     for folder in _workbook_folders(archive, file):
-        relations = [
-            rel
-            for xml in _read_parts(archive, f"{folder}_rels/workbook.xml.rels", file)
-            for rel in _elements(xml, b"Relationship")
-        ]
+        relations = _part_elements(archive, f"{folder}_rels/workbook.xml.rels", "Relationship", file)
         found = found or bool(relations)
         names = _sheet_names(archive, folder, relations, file)
         for rel in relations:
@@ -400,10 +395,9 @@ def _xlsx_parts(archive: zipfile.ZipFile, file: str) -> tuple[list[_Part], list[
 def _workbook_folders(archive: zipfile.ZipFile, file: str) -> set[str]:
     """The folder of the workbook part, from the package's relationships (calamine takes the last one)."""
     folders = set()
-    for xml in _read_parts(archive, "_rels/.rels", file):
-        for rel in _elements(xml, b"Relationship"):
-            if rel.get(b"Type", b"").endswith(b"/relationships/officeDocument"):
-                folders |= {_from_root(t[: t.rfind("/") + 1]) for t in _spellings(rel.get(b"Target", b""))}
+    for rel in _part_elements(archive, "_rels/.rels", "Relationship", file):
+        if rel.get(b"Type", b"").endswith(b"/relationships/officeDocument"):
+            folders |= {_from_root(t[: t.rfind("/") + 1]) for t in _spellings(rel.get(b"Target", b""))}
     return folders
 
 
@@ -411,11 +405,10 @@ def _sheet_names(archive: zipfile.ZipFile, folder: str, relations: list[dict], f
     """Sheet name by worksheet path, for messages."""
     targets = {rel.get(b"Id"): rel.get(b"Target", b"") for rel in relations}
     names = {}
-    for xml in _read_parts(archive, f"{folder}workbook.xml", file):
-        for sheet in _elements(xml, b"sheet"):
-            ids = [value for key, value in sheet.items() if key == b"id" or key.endswith(b":id")]
-            for path in _paths(folder, targets.get(ids[-1] if ids else None, b"")):
-                names[path] = html.unescape(sheet.get(b"name", b"").decode("utf-8", "replace"))
+    for sheet in _part_elements(archive, f"{folder}workbook.xml", "sheet", file):
+        ids = [value for key, value in sheet.items() if key == b"id" or key.endswith(b":id")]
+        for path in _paths(folder, targets.get(ids[-1] if ids else None, b"")):
+            names[path] = html.unescape(sheet.get(b"name", b"").decode("utf-8", "replace"))
     return names
 
 
@@ -434,23 +427,25 @@ def _spellings(raw: bytes) -> set[str]:
     return {text, html.unescape(text)}
 
 
-def _read_parts(archive: zipfile.ZipFile, path: str, file: str) -> list[bytes]:
-    infos = _members(archive, path)
-    if any(info.file_size > MAX_PART_LIST for info in infos):
-        raise SpreadsheetError(f"has a list of parts ({path}) larger than {MAX_PART_LIST // 2**20} MB", file=file)
-    return [archive.read(info) for info in infos]
-
-
-def _elements(xml: bytes, local: bytes) -> Iterator[dict[bytes, bytes]]:
-    """The raw attributes of every element of a local name (calamine ignores the prefix)."""
-    for match in _TAG.finditer(xml):
-        if match.group(1).split(b":", 1)[-1] == local:
-            yield _attributes(match.group(2))
+def _part_elements(archive: zipfile.ZipFile, path: str, local: str, file: str) -> list[dict[bytes, bytes]]:
+    """The raw attributes of the elements of a local name, in every member calamine may open for ``path``."""
+    found = []
+    for info in _members(archive, path):
+        if info.file_size > MAX_PART_LIST:
+            raise SpreadsheetError(f"has a list of parts ({path}) larger than {MAX_PART_LIST // 2**20} MB", file=file)
+        walk = _Elements(file, local, archive.read(info).removeprefix(codecs.BOM_UTF8))
+        walk.parse([walk.xml], info.filename)
+        found += walk.found
+    return found
 
 
 def _attributes(text: bytes) -> dict[bytes, bytes]:
     """Attributes split as calamine splits them: a name up to '=', a value in either quotes, undecoded."""
-    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in _ATTRIBUTE.finditer(text)}
+    found, position = {}, 0
+    while match := _ATTRIBUTE.match(text, position):  # one after the other: linear time, whatever the text
+        found[match.group(1)] = match.group(2) if match.group(2) is not None else match.group(3)
+        position = match.end()
+    return found
 
 
 # xlsx: worksheets -----------------------------------------------------------------------
@@ -491,31 +486,36 @@ class _Scan:
 
 
 def _scan_worksheet(archive: zipfile.ZipFile, part: _Part, file: str, scan: _Scan) -> _Scan:
-    """A worksheet read in pieces, each cut before a '<c', which no pattern holds past its start."""
-    tail = b""
     with archive.open(part.info) as stream:
-        while chunk := stream.read(CHUNK):
-            buffer = tail + chunk
-            cut = max(buffer.rfind(b"<c", 1), 0) or buffer.rfind(b"<", 1)
-            if cut <= 0:
-                if len(buffer) > MAX_GAP:
-                    raise SpreadsheetError(
-                        f"holds more than {MAX_GAP // 2**20} MB without a cell; it was not opened",
-                        file=file,
-                        sheet=part.sheet,
-                        hint=DAMAGED_HINT,
-                    )
-                tail = buffer
-                continue
-            _scan_piece(scan, buffer, cut, part, file)
-            tail = buffer[cut:]
-    _scan_piece(scan, tail, len(tail), part, file)
+        for index, (buffer, end) in enumerate(_pieces(stream, part, file)):
+            if index == 0:
+                _check_dimensions(buffer, end, part, file)
+            _scan_piece(scan, buffer, end, part, file)
     return scan
 
 
+def _pieces(stream: IO[bytes], part: _Part, file: str) -> Iterator[tuple[bytes, int]]:
+    """A member in pieces (bytes, where each ends), each cut before "<c", which no pattern holds past its start."""
+    tail = b""
+    while chunk := stream.read(CHUNK):
+        buffer = tail + chunk
+        cut = max(buffer.rfind(b"<c", 1), 0) or buffer.rfind(b"<", 1)
+        if cut > 0:
+            yield buffer, cut
+            tail = buffer[cut:]
+        elif len(buffer) > MAX_GAP:
+            raise SpreadsheetError(
+                f"holds more than {MAX_GAP // 2**20} MB without a cell; it was not opened",
+                file=file,
+                sheet=part.sheet,
+                hint=DAMAGED_HINT,
+            )
+        else:
+            tail = buffer
+    yield tail, len(tail)
+
+
 def _scan_piece(scan: _Scan, buffer: bytes, end: int, part: _Part, file: str) -> None:
-    for match in _DIMENSION.finditer(buffer, 0, end):
-        _check_dimension(buffer, match.end() - 1, end, part, file)
     far = _FAR_CELL.search(buffer, 0, end) if scan.usual else None
     scan.usual = scan.usual and not _unusual(buffer, end, far)
     if scan.usual:
@@ -547,16 +547,20 @@ def _count_cells(scan: _Scan, buffer: bytes, end: int, exact: bool) -> None:
         scan.columns, scan.rows, scan.bounded = max(scan.columns, 26), max(scan.rows, 99_999), True
 
 
-def _check_dimension(buffer: bytes, start: int, end: int, part: _Part, file: str) -> None:
-    """The used range a worksheet declares, its ref attribute spelt any way."""
-    rest = _TAG_REST.match(buffer, start, end)
-    if rest is None:
-        raise SpreadsheetError(
-            "has a damaged dimension element; it was not opened", file=file, sheet=part.sheet, hint=DAMAGED_HINT
-        )
-    for key, value in _attributes(rest.group(0)).items():
-        if key == b"ref" or key.endswith(b":ref"):
-            _check_declared(value.decode("latin-1"), part, file)
+def _check_dimensions(buffer: bytes, end: int, part: _Part, file: str) -> None:
+    """The used range a worksheet declares before its cells, its ref attribute spelt any way.
+
+    Calamine only reserves room for it (100,000 cells at most), but a range past the limits is
+    a clear sign, and a clear message, early.
+    """
+    header = buffer.find(b"sheetData", 0, end)
+    position = 0
+    while match := _DIMENSION.search(buffer, position, header if header >= 0 else end):
+        rest = _TAG_REST.match(buffer, match.end() - 1, min(end, match.end() + 4096))  # a real one: 30 bytes
+        position = rest.end() if rest else match.end()
+        for key, value in _attributes(rest.group(0) if rest else b"").items():
+            if key == b"ref" or key.endswith(b":ref"):
+                _check_declared(value.decode("latin-1"), part, file)
 
 
 def _check_declared(span: str, part: _Part, file: str) -> None:
@@ -616,27 +620,31 @@ class _Walk:
     """One member read with expat, strictly (no DTD, well-formed XML only), its events handed to a subclass.
 
     Bytes are read as Latin-1, one character each: the markup stays as calamine sees it in any
-    ASCII-based encoding, and a length of text is a length in bytes.
+    ASCII-based encoding, and a length of text is a length in bytes. A UTF-8 byte order mark,
+    which calamine skips, is skipped.
     """
 
     def __init__(self, file: str, sheet: str | None = None):
         self.file, self.sheet = file, sheet
 
     def run(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-        parser = expat.ParserCreate(encoding="ISO-8859-1")
+        with archive.open(info) as stream:
+            self.parse(iter(lambda: stream.read(CHUNK), b""), info.filename)
+
+    def parse(self, chunks: Iterable[bytes], name: str) -> None:
+        self.parser = parser = expat.ParserCreate(encoding="ISO-8859-1")
         parser.buffer_text = True
         parser.StartElementHandler = self.start
         parser.EndElementHandler = self.end
         parser.CharacterDataHandler = self.text
         parser.StartDoctypeDeclHandler = self._doctype
         try:
-            with archive.open(info) as stream:
-                while chunk := stream.read(CHUNK):
-                    parser.Parse(chunk, False)
+            for index, chunk in enumerate(chunks):
+                parser.Parse(chunk.removeprefix(codecs.BOM_UTF8) if index == 0 else chunk, False)
             parser.Parse(b"", True)
         except expat.ExpatError as exc:
             self.refuse(
-                f"{info.filename} is not well-formed XML (line {exc.lineno}, column {exc.offset + 1}: "
+                f"{name} is not well-formed XML (line {exc.lineno}, column {exc.offset + 1}: "
                 f"{expat.ErrorString(exc.code)})",
                 DAMAGED_HINT,
             )
@@ -659,6 +667,20 @@ class _Walk:
 
 def _local(name: str) -> str:
     return name.split(":", 1)[-1]  # the name after its prefix, as calamine's XML reader gives it
+
+
+class _Elements(_Walk):
+    """The raw attributes of the elements of one local name (calamine reads some of them undecoded)."""
+
+    def __init__(self, file: str, local: str, xml: bytes):
+        super().__init__(file)
+        self.local, self.xml = local, xml
+        self.found: list[dict[bytes, bytes]] = []
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if _local(name) == self.local:  # well-formed: its tag ends at the first '>' outside quotes
+            rest = _TAG_REST.match(self.xml, self.parser.CurrentByteIndex + 1 + len(name))
+            self.found.append(_attributes(rest.group(0) if rest else b""))
 
 
 def _shared_strings(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], file: str) -> array.array:

@@ -75,8 +75,9 @@ _SST_START = re.compile(rb"(?:<\?xml[^<>]*\?>)?\s*<sst\b([^<>]*)>")
 _PLAIN_SST = re.compile(rb'(?:<si><t(?: xml:space="preserve")?>[^<]*</t></si>)*</sst>\s*')
 _PLAIN_TEXT = re.compile(rb'<si><t(?: xml:space="preserve")?>([^<]*)</t>')
 _DIMENSION = re.compile(rb"dimension(?<=[<:]dimension)[\s/>]")
-_TAG_REST = re.compile(rb"""(?:[^<>"']|"[^"]*"|'[^']*')*>""")
-_ATTRIBUTE = re.compile(rb"""\s*([^=]*?)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+# possessive (*+): these never backtrack, so that no text makes them slow
+_TAG_REST = re.compile(rb"""(?:[^<>"']|"[^"]*+"|'[^']*+')*+>""")
+_ATTRIBUTE = re.compile(rb"""([^=]*+)=\s*+(?:"([^"]*+)"|'([^']*+)')""")
 _REF = re.compile(r"([A-Za-z]*)([0-9]+)")
 _COUNT = re.compile(r"\+?[0-9]+")
 _SHEET_TYPES = (b"worksheet", b"chartsheet", b"dialogsheet")
@@ -440,10 +441,10 @@ def _part_elements(archive: zipfile.ZipFile, path: str, local: str, file: str) -
 
 
 def _attributes(text: bytes) -> dict[bytes, bytes]:
-    """Attributes split as calamine splits them: a name up to '=', a value in either quotes, undecoded."""
+    """Attributes split as calamine splits them: a name up to "=" (spaces around it dropped), a value in quotes."""
     found, position = {}, 0
-    while match := _ATTRIBUTE.match(text, position):  # one after the other: linear time, whatever the text
-        found[match.group(1)] = match.group(2) if match.group(2) is not None else match.group(3)
+    while match := _ATTRIBUTE.match(text, position):  # one after the other, until one does not parse
+        found[match.group(1).strip()] = match.group(2) if match.group(2) is not None else match.group(3)
         position = match.end()
     return found
 

@@ -346,15 +346,17 @@ def test_a_shared_string_number_too_long_for_python_is_no_shared_string(tmp_path
 
 
 def test_text_that_looks_like_markup_is_neither_refused_nor_slow(tmp_path):
-    # 160 kB of '"<" ' in a CDATA section of the relationships, which calamine skips, took a regular
-    # expression minutes; a cell may say ':dimension ' without being one; a declared range too long
-    # to read is only a hint to calamine, which reserves room for 100,000 cells at most
+    # 160 kB of '"<" ' in a CDATA section of the relationships (which calamine skips), or 20 kB of
+    # spaces in a tag, took regular expressions minutes; a cell may say ':dimension ' without being
+    # one; a declared range too long to read is only a hint to calamine, which reserves room for
+    # 100,000 cells at most
     cells = '<row r="1"><c r="A1" t="inlineStr"><is><t>Data:dimension check</t></is></c></row>'
     path = xlsx(tmp_path / "odd.xlsx", worksheet(f'<dimension ref="A1:A{"9" * 5000}"/><sheetData>{cells}</sheetData>'))
     with zipfile.ZipFile(path) as archive:
         rels = archive.read("xl/_rels/workbook.xml.rels")
     cdata = b"<![CDATA[<a " + b'"<" ' * 40_000 + b"<]]></Relationships>"
-    rewrite(path, {"xl/_rels/workbook.xml.rels": codecs.BOM_UTF8 + rels.replace(b"</Relationships>", cdata)})
+    rels = rels.replace(b"</Relationships>", cdata).replace(b'.xml"/>', b'.xml"' + b" " * 20_000 + b"/>")
+    rewrite(path, {"xl/_rels/workbook.xml.rels": codecs.BOM_UTF8 + rels})
     assert read_in_child(path, path.name)["refused"] is None
     assert grid(path) == [["Data:dimension check"]]
 

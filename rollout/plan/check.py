@@ -46,7 +46,7 @@ class Checker(TaskChecks):
     def open(self, name: str) -> AnyNode | None:
         path = self.folder / name
         shown = str(path)
-        if not path.is_file():
+        if not path.exists():  # a folder, FIFO or device of that name is reported by the reader
             self.flag_file(self.folder, f"{name} is missing from the plan folder")
             return None
         if self.fast:

@@ -3,10 +3,17 @@
 A checker written against ``Node``'s methods runs on either. ``read_plain`` only accepts what
 reads the same both ways, and raises ``NotPlain`` for anything else, so that the caller can
 check again with positions (``compose_file``) to report where the problem is.
+
+Plan files are read only when they are regular files of at most ``MAX_FILE_BYTES``, and YAML
+aliases are refused: a few lines of nested aliases ("billion laughs") stand for billions of
+values, and every walk over them would never end.
 """
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,6 +24,8 @@ from yaml.constructor import SafeConstructor
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
 _SPECIAL_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a plan of 10,000 tasks is 3.5 MB
+ALIASES_REFUSED = "YAML aliases are not allowed in plan files; write the value out"
 
 
 @dataclass(frozen=True)
@@ -128,12 +137,21 @@ def _timestamp_or_text(constructor: SafeConstructor, node: yaml.ScalarNode) -> A
         return node.value
 
 
+def _int_or_text(constructor: SafeConstructor, node: yaml.ScalarNode) -> Any:
+    """A whole number, or its text when Python refuses it (past 4,300 digits), for the checker to report."""
+    try:
+        return SafeConstructor.construct_yaml_int(constructor, node)
+    except ValueError:
+        return node.value
+
+
 class _Constructor(SafeConstructor):
-    """The safe constructor, with impossible dates read as text."""
+    """The safe constructor, with impossible dates and numbers read as text."""
 
     yaml_constructors: ClassVar[dict] = {
         **SafeConstructor.yaml_constructors,
         "tag:yaml.org,2002:timestamp": _timestamp_or_text,
+        "tag:yaml.org,2002:int": _int_or_text,
     }
 
 
@@ -142,10 +160,10 @@ def _not_plain(constructor: SafeConstructor, node: yaml.Node) -> None:
 
 
 class _PlainLoader(_Loader):
-    """The safe loader limited to the implicit tags, without merge keys or repeated keys.
+    """The safe loader limited to the implicit tags, without merge keys, repeated keys or aliases.
 
-    Those read differently as plain data (a repeated key keeps only its last value), so a file
-    holding them goes to the positioned reading, which reports them as it always did.
+    Those read differently as plain data (a repeated key keeps only its last value) or are refused,
+    so a file holding them goes to the positioned reading, which reports them.
     """
 
     yaml_constructors: ClassVar[dict] = {
@@ -163,11 +181,35 @@ class _PlainLoader(_Loader):
             raise NotPlain("repeated key")
         return mapping
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # a node met a second time is an alias: stop before anything walks the values it multiplies
+        if node in self.constructed_objects:
+            raise NotPlain("alias")
+        return super().construct_object(node, deep)
+
+
+def _read_text(path: Path) -> str:
+    """The text of a plan file; OSError when it is not a regular file or is larger than MAX_FILE_BYTES.
+
+    A FIFO would block the reader and a device such as /dev/zero would never end: the path is
+    checked before it is opened, and what was opened (without waiting) is checked again.
+    """
+    not_regular = OSError("it is not a regular file (a folder, a device or a pipe); expected a YAML file")
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise not_regular
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise not_regular
+        data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise OSError(f"it is larger than {MAX_FILE_BYTES // 2**20} MB, the most a plan file may be; split it")
+    return data.decode("utf-8")
+
 
 def read_plain(path: Path, shown: str) -> Plain:
     """A file's plain values; NotPlain when it cannot be read, is empty or holds anything unusual."""
     try:
-        value = yaml.load(path.read_text(encoding="utf-8"), Loader=_PlainLoader)
+        value = yaml.load(_read_text(path), Loader=_PlainLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise NotPlain(str(exc)) from None
     if value is None:
@@ -176,9 +218,13 @@ def read_plain(path: Path, shown: str) -> Plain:
 
 
 def compose_file(path: Path, shown: str) -> tuple[Node | None, list[Issue]]:
-    """Parse one file safely; a syntax error becomes an Issue with line and column."""
+    """Parse one file safely; a syntax error, an unsafe tag, an alias or a repeated key becomes an Issue.
+
+    The file's node is returned with repeated keys (the checker reports the rest of the file
+    too), not with unsafe tags or aliases.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Issue(shown, 1, f"cannot read the file: {exc}")]
     try:
@@ -195,27 +241,67 @@ def compose_file(path: Path, shown: str) -> tuple[Node | None, list[Issue]]:
         return None, [Issue(shown, 1, f"YAML error: {exc}")]
     if root is None:
         return None, [Issue(shown, 1, "the file is empty; expected a mapping of keys")]
-    unsafe = _unsupported_tag(root)
-    if unsafe is not None:
-        mark = unsafe.start_mark
-        return None, [
-            Issue(shown, mark.line + 1, f"YAML tag {unsafe.tag} is not allowed; plain values only", mark.column + 1)
-        ]
-    return Node(root, shown, _Constructor()), []
+    nodes, shared = _distinct_nodes(root)
+    refused = _unsupported_tag(nodes, shown) + (_first_alias(text, shown) if shared else [])
+    if refused:
+        return None, refused
+    return Node(root, shown, _Constructor()), _repeated_keys(nodes, shown)
 
 
-def _unsupported_tag(root: yaml.Node) -> yaml.Node | None:
-    """The first node whose tag safe loading cannot build (such as python/object)."""
-    stack = [root]
+def _distinct_nodes(root: yaml.Node) -> tuple[list[yaml.Node], bool]:
+    """Every node once, and whether one was reached twice (through an alias): a walk that cannot blow up."""
+    seen: set[int] = set()
+    nodes, shared, stack = [], False, [root]
     while stack:
         node = stack.pop()
-        if node.tag not in SafeConstructor.yaml_constructors:
-            return node
+        if id(node) in seen:
+            shared = True
+            continue
+        seen.add(id(node))
+        nodes.append(node)
         if isinstance(node, yaml.MappingNode):
             stack.extend(n for pair in node.value for n in pair)
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
-    return None
+    return nodes, shared
+
+
+def _unsupported_tag(nodes: list[yaml.Node], shown: str) -> list[Issue]:
+    """The first node whose tag safe loading cannot build (such as python/object)."""
+    for node in nodes:
+        if node.tag not in SafeConstructor.yaml_constructors:
+            return [_at(shown, node.start_mark, f"YAML tag {node.tag} is not allowed; plain values only")]
+    return []
+
+
+def _first_alias(text: str, shown: str) -> list[Issue]:
+    """The first alias (``*name``) of a file, where it is written: its node only points to the anchor."""
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            return [_at(shown, event.start_mark, ALIASES_REFUSED)]
+    return []
+
+
+def _repeated_keys(nodes: list[yaml.Node], shown: str) -> list[Issue]:
+    """Keys given twice in one mapping: plain reading would keep only the last, silently."""
+    issues = []
+    for node in nodes:
+        if isinstance(node, yaml.MappingNode):
+            issues += [_at(shown, key.start_mark, message) for key, message in _repeats(node)]
+    return sorted(issues, key=lambda issue: (issue.line, issue.col or 0))
+
+
+def _repeats(mapping: yaml.MappingNode) -> Iterator[tuple[yaml.Node, str]]:
+    first: dict[tuple[str, str], yaml.Node] = {}
+    for key, _ in mapping.value:
+        if isinstance(key, yaml.ScalarNode):
+            earlier = first.setdefault((key.tag, key.value), key)
+            if earlier is not key:
+                yield key, f"YAML key {key.value!r} is repeated (first at line {earlier.start_mark.line + 1}); keep one"
+
+
+def _at(shown: str, mark: yaml.Mark, message: str) -> Issue:
+    return Issue(shown, mark.line + 1, message, mark.column + 1)
 
 
 def type_name(value: Any) -> str:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from rollout import gates, readiness, summary, timeline, views
+from rollout import assurance, gates, readiness, summary, timeline, views
 from rollout.plan import EDITION_NAMES
 
 ui.page_setup("Overview")
@@ -43,6 +43,11 @@ cards = [
      "pages/3_Readiness.py", "By stage", None),
     (summary.IMPLEMENTED, summary.implemented_text(status), None, summary.IMPLEMENTED_HELP,
      "pages/3_Readiness.py", "By clause", None),
+    (assurance.CONFORMANT, summary.conformant_text(status), None, assurance.CONFORMANT_HELP,
+     "pages/7_Assurance.py", "Assurance", None),
+    (assurance.STAGE2, "Yes" if status["conformity"]["ready_for_stage2"] else "Not yet",
+     f"{status['conformity']['open_major']} open major finding(s)" if status["conformity"]["open_major"] else None,
+     assurance.STAGE2_RULE, "pages/7_Assurance.py", "Why", None),
     ("Tasks done", summary.done_text(status), None, "Done among the tasks that apply (not applicable ones are left out).",
      "pages/2_Progress.py", "All tasks", None),
     ("Overdue", len(figures.overdue), None, None, "pages/2_Progress.py", "Overdue tasks", {"show": views.SHOW["overdue"]}),
@@ -54,7 +59,7 @@ cards = [
 with st.container(horizontal=True):
     for label, value, delta, help_text, page, link, query in cards:
         with st.container(border=True, width=190):
-            st.metric(label, value, delta, help=help_text)
+            st.metric(label, value, delta, help=help_text, delta_color="off" if label == assurance.STAGE2 else "normal")
             st.page_link(page, label=link, icon=":material/arrow_forward:", query_params=query)
 
 st.subheader("Stage gates")
@@ -63,9 +68,12 @@ with st.container(horizontal=True):
     for gate, phase in zip(figures.gates, status["phases"], strict=True):
         with st.container(border=True, width=230, height="stretch"):
             st.markdown(f"**{gate.name}**  \n{ui.badge(gate.state)}")
+            signed = figures.decisions[gate.stage]
             st.caption(
                 f"{readiness.percent_text(phase['readiness'])} of its work done · {phase['done']} of "
                 f"{phase['tasks']} tasks  \n{gate.why()[:1].upper()}{gate.why()[1:]}."
+                + ("  \nSigned off by the committee." if signed["signed_off"] else "")
+                + ("  \nAwaits the committee's decision." if signed["needed"] else "")
             )
             st.page_link("pages/3_Readiness.py", label="Gate detail", query_params={"stage": str(gate.stage)})
 

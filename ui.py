@@ -37,6 +37,7 @@ PAGES = [
     ("pages/4_Timeline.py", "Timeline", ":material/timeline:"),
     ("pages/5_Import.py", "Import", ":material/upload_file:"),
     ("pages/6_Steering_committee.py", "Steering committee", ":material/groups:"),
+    ("pages/7_Assurance.py", "Assurance", ":material/fact_check:"),
 ]
 GATE_COLOURS = {"met": "green", "waiting": "blue", "at risk": "orange", "not met": "gray"}
 GATE_ICONS = {
@@ -353,6 +354,11 @@ def _outcome(changes: dict, call, done: str = "Saved") -> Outcome:
         return Outcome(changes, error=str(exc))
 
 
+def record(call, done: str = "Saved") -> Outcome:
+    """A write to the assurance registers (``call(by)`` makes it), refusals kept for the page to show."""
+    return _outcome({}, call, done)
+
+
 def save(changes: dict[str, dict[str, Any]], revisions: dict[str, int] | None, source: str = "ui") -> Outcome:
     return _outcome(changes, lambda by: store().save(changes, revisions, by=by, source=source))
 
@@ -387,8 +393,9 @@ def apply_import(preview: importer.Preview, valid_only: bool) -> Outcome:
 
 def show_outcome(outcome: Outcome) -> None:
     if outcome.result is not None:
-        tasks = outcome.result.tasks
-        st.success(f"{outcome.done} {len(tasks)} task(s): {', '.join(tasks)}." if tasks else "Nothing had changed.")
+        ids = outcome.result.tasks
+        what = "task(s)" if not ids or ids[0].startswith("P") else "record(s)"
+        st.success(f"{outcome.done} {len(ids)} {what}: {', '.join(ids)}." if ids else "Nothing had changed.")
     elif outcome.problems:
         st.error(f"Nothing was saved: {len(outcome.problems)} value(s) cannot be used.")
         st.dataframe(pd.DataFrame(outcome.problems, columns=["Task", "Field", "Problem"]), hide_index=True)

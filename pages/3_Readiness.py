@@ -4,7 +4,7 @@ tasks behind every figure."""
 import streamlit as st
 
 import ui
-from rollout import gates, readiness, summary, views
+from rollout import assurance, gates, readiness, summary, views
 from rollout.plan import EDITION_NAMES
 
 ui.page_setup("Readiness")
@@ -38,9 +38,13 @@ for gate, figure in zip(figures.gates, stages.itertuples(), strict=True):
             st.dataframe(ui.paged(shut, f"gate_page_{gate.stage}"), hide_index=True, column_config=ui.COLUMNS)
 
 st.subheader(f"Clause readiness, {EDITION_NAMES[edition]}")
+conformity = figures.status["conformity"]
 st.caption(
     f"{summary.IMPLEMENTED}: {implemented['implemented']} of {implemented['clauses']}. Switch the edition under "
-    "Clauses of in the sidebar. Only mandatory SMS tasks count here: project and certification work does not."
+    "Clauses of in the sidebar. Only mandatory SMS tasks count here: project and certification work does not. "
+    f"Whether they would pass an audit is the Assurance page's question: {assurance.CONFORMANT.lower()} "
+    f"{conformity['conformant']} of {conformity['clauses']}, {conformity['open_major']} open major finding(s), "
+    f"{conformity['not_assessed']} not assessed."
 )
 VIEWS = {"bars": "Bars", "heatmap": "Clause by stage", "radar": "Main clauses", "status": "Tasks by status"}
 with st.container(horizontal=True):

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from rollout import committee, gates, readiness, report, summary, timeline
+from rollout import assurance, committee, gates, readiness, registers, report, summary, timeline
 from rollout.plan import EDITION_NAMES
+from rollout.records import DECISIONS, WORDS
 
 ui.page_setup("Steering committee")
 plan, today, edition = ui.plan(), ui.today(), ui.edition()
@@ -30,6 +31,11 @@ COLUMNS = {
     "gate": st.column_config.TextColumn("Gate"),
     "ready": st.column_config.TextColumn("Work done"),
     "done": st.column_config.TextColumn("Tasks done"),
+    "signed": st.column_config.TextColumn("Committee"),
+    "id": st.column_config.TextColumn("Decision"),
+    "decided_on": st.column_config.DateColumn("On", format="YYYY-MM-DD"),
+    "conditions": st.column_config.TextColumn("Conditions", width="medium"),
+    "minutes": st.column_config.TextColumn("Minutes"),
 }
 
 
@@ -105,11 +111,25 @@ with st.container(horizontal=True):
         "Likely finish", ui.date_text(outlook.likely) or "no forecast yet", ui.forecast_delta(outlook),
         help=outlook.reason or timeline.FORECAST_HELP, border=True, width=220,
     )  # fmt: skip
+    st.metric(
+        assurance.CONFORMANT, summary.conformant_text(status), help=assurance.CONFORMANT_HELP, border=True, width=200
+    )
     st.metric("Stage gates met", f"{met} of {len(pack.gates)}", border=True, width=160)
     st.metric("Blocked tasks", len(pack.blocked), border=True, width=160)
     st.metric("Overdue tasks", len(pack.overdue), border=True, width=160)
 paragraph = outlook.paragraph(ui.date_text, strong=lambda text: f"**{text}**")
 (st.info if outlook.likely is None else st.markdown)(paragraph)
+stage2 = pack.conformity
+st.markdown(
+    f"**{assurance.STAGE2}: {'yes' if stage2.ready else 'not yet'}.** "
+    + (
+        "; ".join(ui.plain(r) for r in stage2.reasons[:3])
+        + ("; and more on the Assurance page." if len(stage2.reasons) > 3 else ".")
+        if stage2.reasons
+        else ""
+    )
+    + f" Open findings: {pack.findings_line}."
+)
 VIEWS = {"burnup": "Burn-up and forecast", "clauses": "Readiness by clause", "radar": "Main clauses",
          "status": "Tasks by status in each stage"}  # fmt: skip
 view = st.segmented_control(
@@ -119,9 +139,37 @@ ui.chart(figures[view], key=f"committee_{view}")  # one at a time: each chart dr
 
 st.subheader(f"Decisions needed ({len(pack.decisions)})")
 if pack.decisions.empty:
-    st.success("Nothing to decide: no gate is met or at risk, and no mandatory task is blocked.")
+    st.success("Nothing to decide: no gate waits for sign-off or is at risk, and no mandatory task is blocked.")
 else:
     listing(pack.decisions, ["decision", "about", "why", "owner"], "committee_decisions")
+outcome = st.session_state.pop("committee_outcome", None)
+if outcome is not None:
+    ui.show_outcome(outcome)
+with (
+    st.expander("Record a gate decision", icon=":material/gavel:", key="committee_decide"),
+    st.form("decision", clear_on_submit=True),
+):
+    left, right = st.columns(2)
+    stage = left.selectbox("Stage", [g["phase"] for g in pack.gates], format_func=lambda n: pack.gates[n]["name"])
+    decision = right.selectbox("Decision", DECISIONS, format_func=WORDS.get)
+    conditions = st.text_area("Conditions", help="Needed for go with conditions")
+    left, right = st.columns(2)
+    decided_on = left.date_input("Decided on", today, max_value=today, format="YYYY-MM-DD")
+    minutes = right.text_input("Minutes (a reference)")
+    deciders = st.text_input("Decided by", placeholder="the committee members present")
+    st.caption("Go and go with conditions are recorded only for a gate that is met.")
+    if st.form_submit_button("Record the decision", type="primary"):
+        st.session_state["committee_outcome"] = ui.record(
+            lambda by: registers.decide(
+                ui.store(), plan, stage, decision, by=by, deciders=deciders, on=decided_on,
+                conditions=conditions, minutes=minutes, today=today, origin="ui",
+            ),
+            done="Recorded",
+        )  # fmt: skip
+        st.rerun()
+if len(pack.decided):
+    st.markdown(f"**Decisions since {since:%d %B %Y}**")
+    listing(pack.decided, ["id", "stage", "decision", "decided_on", "by", "conditions", "minutes"], "committee_decided")
 
 st.subheader("Stage gates")
 st.caption(gates.RULE)

@@ -23,7 +23,7 @@ import pandas as pd
 from rollout import readiness
 from rollout.gates import Gate
 from rollout.plan import Plan
-from rollout.records import ASSESSMENT_SOURCES, OPEN, SIGNS_OFF
+from rollout.records import ASSESSMENT_SOURCES, GRADES, OPEN, SIGNS_OFF, WORDS
 
 AUDIT_MONTHS = 12
 AUDIT_DAYS = 365  # "the last 12 months"
@@ -137,11 +137,12 @@ def last_status_change(plan: Plan, history: pd.DataFrame, edition: str | None = 
     edition = edition or plan.edition
     status = history[history["field"] == "status"]
     ids = status["task_id"].map(lambda t: plan.renames.get(t, t))
-    per_task = pd.to_datetime(status["at"].str.slice(0, 10)).groupby(ids.to_numpy()).max()
+    days = pd.to_datetime(status["at"].str.slice(0, 10), format="%Y-%m-%d").astype("datetime64[ns]")
+    per_task = days.groupby(ids.to_numpy()).max()
     links = readiness.clause_links(plan, edition)
     links = links[links["clause_id"].isin(set(plan.leaves(edition)))]
-    days = links.assign(day=links["task_id"].map(per_task)).groupby("clause_id")["day"].max()
-    return days.reindex(plan.leaves(edition))
+    last = per_task.reindex(links["task_id"]).to_numpy()  # NaT for a task that never changed status
+    return pd.Series(last, index=links["clause_id"].to_numpy()).groupby(level=0).max().reindex(plan.leaves(edition))
 
 
 def findings_on(findings: pd.DataFrame) -> pd.DataFrame:
@@ -150,6 +151,15 @@ def findings_on(findings: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["id", "clause", "grade", "status", "action", "due"])
     split = findings.assign(clause=findings["clauses"].str.split("; ")).explode("clause")
     return split[["id", "clause", "grade", "status", "action", "due"]]
+
+
+def findings_summary(findings: pd.DataFrame, today: dt.date) -> str:
+    """The open findings by grade and how many are past due: '1 major, 3 minor; 2 overdue', or 'none'."""
+    open_ = findings[findings["status"].isin(OPEN)]
+    counts = open_["grade"].value_counts()
+    text = ", ".join(f"{counts[g]} {WORDS[g].lower()}" for g in GRADES if g in counts) or "none"
+    overdue = int((open_["due"] < pd.Timestamp(today)).sum())
+    return f"{text}; {overdue} overdue" if overdue else text
 
 
 def conformity(

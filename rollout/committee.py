@@ -67,6 +67,7 @@ class Pack:
     conformity: assurance.Conformity
     decided: pd.DataFrame  # the gate decisions taken since the last meeting: id, stage, decision, decided_on, by, ...
     findings: pd.DataFrame  # the open findings, most serious first: id, grade, clauses, description, owner, due
+    findings_line: str  # the open findings by grade and how many are overdue
 
 
 def default_since(today: dt.date) -> dt.date:
@@ -171,6 +172,7 @@ def gate_rows(pack: Pack) -> pd.DataFrame:
             "gate": [g["gate"] for g in pack.gates],
             "ready": [readiness.percent_text(g["readiness"]) for g in pack.gates],
             "done": [f"{g['done']} of {g['tasks']}" for g in pack.gates],
+            "signed": [g["decision_text"] for g in pack.gates],
             "why": [f"{g['why'][:1].upper()}{g['why'][1:]}." for g in pack.gates],
         }
     )
@@ -247,6 +249,7 @@ def build_pack(
         conformity=conformity,
         decided=decided_since(plan, records["decisions"], since),
         findings=open_findings(records["findings"]),
+        findings_line=assurance.findings_summary(records["findings"], today),
     )
 
 

@@ -313,7 +313,7 @@ def _decide(plan: Plan, store: FileStore, stage: int, decision: str, conditions:
 
     registers.decide(
         store, plan, stage, decision, by=PEOPLE["Top management"], deciders="Helen Marsh, Tom Okafor, Priya Natarajan",
-        on=at.date(), conditions=conditions, minutes=f"SC-{at:%Y-%m}", today=at.date(), origin="ui",
+        on=at.date(), conditions=conditions, minutes=f"SC-{at:%Y-%m}", today=at.date(), origin="ui", at=at,
     )  # fmt: skip
 
 

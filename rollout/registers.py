@@ -64,6 +64,7 @@ def decide(
     minutes: str = "",
     today: dt.date,
     origin: str = "cli",
+    at: dt.datetime | None = None,
 ) -> SaveResult:
     """Record the committee's decision on a stage gate; go is refused for a gate that is not met."""
     fields = {"stage": stage, "decision": decision, "decided_on": on or today, "by": deciders or by}
@@ -76,6 +77,7 @@ def decide(
         by=by,
         source=origin,
         check=lambda progress, new: _gates_met(plan, progress, new, today),
+        at=at,
     )
 
 

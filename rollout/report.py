@@ -32,6 +32,7 @@ from kaleido.errors import KaleidoError
 from markupsafe import Markup, escape
 
 from rollout import charts, committee, readiness, timeline
+from rollout.assurance import CONFORMANT, STAGE2
 from rollout.fileio import atomic_write_bytes
 from rollout.gates import RULE
 from rollout.plan import EDITION_NAMES
@@ -159,7 +160,7 @@ def _document(pack: committee.Pack, charts_: dict[str, Any], static: bool) -> st
             titles=CHART_TITLES,
             clause_rows=clauses[clauses["depth"] <= CLAUSE_DEPTH].to_dict("records"),
             edition_name=EDITION_NAMES[pack.edition],
-            names={"progress": PROGRESS, "implemented": IMPLEMENTED},
+            names={"progress": PROGRESS, "implemented": IMPLEMENTED, "conformant": CONFORMANT, "stage2": STAGE2},
             gate_rule=RULE,
             velocity_weeks=VELOCITY_WEEKS,
             forecast_paragraph=_forecast_html(pack.forecast),

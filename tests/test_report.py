@@ -24,7 +24,7 @@ from rollout.plan import load_plan
 from rollout.stores.files import FileStore
 
 ORGANISATION = "Northwind Managed Services Ltd"
-SECTIONS = ["standing", "decisions", "forecast", "gates", "changes", "risks", "clauses"]
+SECTIONS = ["standing", "decisions", "decided", "forecast", "gates", "changes", "risks", "clauses"]
 PLOTLY_JS = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text()[:300]
 
 

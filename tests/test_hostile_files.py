@@ -20,9 +20,9 @@ import pytest
 from spreadsheets import make_corpus
 from support import ROOT
 
-from rollout import importer, spreadsheet
-from rollout.spreadsheet import SpreadsheetError, open_workbook
-from rollout.store import FileStore
+from rollout.sheets import importer, spreadsheet
+from rollout.sheets.spreadsheet import SpreadsheetError, open_workbook
+from rollout.stores.files import FileStore
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 X = ' xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -240,7 +240,7 @@ def test_the_text_limit_is_named_in_the_refusal(tmp_path):
 CHILD = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # a safety net: a blow-up fails fast
-from rollout.spreadsheet import SpreadsheetError, open_workbook
+from rollout.sheets.spreadsheet import SpreadsheetError, open_workbook
 refused = None
 try:
     book = open_workbook(sys.argv[1], sys.argv[2])

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from support import ROOT, build_plan
 
-from rollout import yamlnodes
-from rollout.plan import validate_folder
-from rollout.yamlnodes import ALIASES_REFUSED, NotPlain, read_plain
+from rollout.plan import validate_folder, yamlnodes
+from rollout.plan.yamlnodes import ALIASES_REFUSED, NotPlain, read_plain
 
 # nine levels of nine aliases each: 9**9 (387 million) strings behind 600 bytes
 LAUGHS = ['l0: &l0 "lol"'] + [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]

@@ -48,8 +48,9 @@ def test_an_alias_bomb_in_the_tasks_is_refused_in_the_fast_reading_too(tmp_path)
     stage = folder / "phase-1.yaml"
     text = stage.read_text().replace("tasks:\n", "tasks: &tasks\n", 1)
     stage.write_text(text + "\n".join(LAUGHS) + "\nmore: [*tasks, *tasks]\n")
-    issues = issues_in_child(folder)
-    assert len(issues) == 1 and issues[0].startswith(f"{stage}:") and ALIASES_REFUSED in issues[0]
+    # the clauses its tasks served are reported as unserved too: the file's tasks were not read
+    issues = [i for i in issues_in_child(folder) if i.startswith(f"{stage}:")]
+    assert len(issues) == 1 and ALIASES_REFUSED in issues[0]
     with pytest.raises(NotPlain, match="alias"):
         read_plain(stage, str(stage))
 
@@ -66,8 +67,10 @@ def test_nested_clauses_made_of_aliases_do_not_hang(tmp_path):
 
 def test_a_recursive_alias_is_refused(tmp_path):
     folder = build_plan(tmp_path)
-    (folder / "plan.yaml").write_text((folder / "plan.yaml").read_text() + "loop: &loop [*loop]\n")
-    assert any(issue.endswith(f"plan.yaml:5:14: {ALIASES_REFUSED}") for issue in issues_in_child(folder))
+    plan = folder / "plan.yaml"
+    plan.write_text(plan.read_text() + "loop: &loop [*loop]\n")
+    loop = len(plan.read_text().splitlines())
+    assert any(issue.endswith(f"plan.yaml:{loop}:14: {ALIASES_REFUSED}") for issue in issues_in_child(folder))
 
 
 def test_even_a_harmless_alias_is_refused_with_its_line_and_column(tmp_path):
@@ -79,7 +82,7 @@ def test_even_a_harmless_alias_is_refused_with_its_line_and_column(tmp_path):
         .replace("role: Process owner", "role: *who", 1)
     )
     _, issues = validate_folder(folder)
-    assert [(i.line, i.col, i.message) for i in issues] == [(18, 11, ALIASES_REFUSED)]
+    assert [(i.line, i.col, i.message) for i in issues if i.file == str(stage)] == [(18, 11, ALIASES_REFUSED)]
 
 
 def test_a_key_given_twice_is_an_error_with_its_line_and_column(tmp_path):

@@ -22,9 +22,7 @@ import csv
 import html
 import io
 import itertools
-import os
 import re
-import stat
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -35,6 +33,8 @@ from xml.parsers import expat
 
 import python_calamine as calamine
 from openpyxl.utils.cell import get_column_letter
+
+from rollout.fileio import FileTooLarge, NotRegularFile, read_regular
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000  # sheet rows, title and header rows included
@@ -198,42 +198,30 @@ def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
     path = Path(source)
     file = name or path.name
     try:
-        return _read_regular(path, file), file
+        return read_regular(path, MAX_FILE_BYTES), file
+    except NotRegularFile:
+        raise SpreadsheetError(
+            "is not a regular file (a folder, a device or a pipe); it was not read",
+            file=file,
+            hint="choose a saved file",
+        ) from None
+    except FileTooLarge as exc:
+        raise _too_large(exc.size, file) from None
     except OSError as exc:
         raise SpreadsheetError(f"cannot be read ({exc.strerror})", file=str(path)) from None
 
 
-def _read_regular(path: Path, file: str) -> bytes:
-    """A regular file's bytes, never more than MAX_FILE_BYTES + 1 of them read.
-
-    A FIFO would block the reader and a device such as /dev/zero would never end: the path is
-    checked before it is opened, and what was opened (without waiting) is checked again.
-    """
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise _not_regular(file)
-    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as stream:
-        info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise _not_regular(file)
-        _check_file_size(info.st_size, file)
-        data = stream.read(MAX_FILE_BYTES + 1)
-    _check_file_size(len(data), file)  # the size it gave may be wrong: it grew, or it is a /proc file
-    return data
-
-
-def _not_regular(file: str) -> SpreadsheetError:
-    return SpreadsheetError(
-        "is not a regular file (a folder, a device or a pipe); it was not read", file=file, hint="choose a saved file"
-    )
-
-
 def _check_file_size(size: int, file: str) -> None:
     if size > MAX_FILE_BYTES:
-        raise SpreadsheetError(
-            f"is {size / 1e6:.1f} MB; the import reads files up to {MAX_FILE_BYTES / 1e6:.0f} MB",
-            file=file,
-            hint="remove unused sheets or split the file",
-        )
+        raise _too_large(size, file)
+
+
+def _too_large(size: int, file: str) -> SpreadsheetError:
+    return SpreadsheetError(
+        f"is {size / 1e6:.1f} MB; the import reads files up to {MAX_FILE_BYTES / 1e6:.0f} MB",
+        file=file,
+        hint="remove unused sheets or split the file",
+    )
 
 
 def _calamine_book(data: bytes, file: str) -> Workbook:

@@ -1,9 +1,12 @@
-"""Atomic file writes: a reader sees the old file or the new one, never a part of either."""
+"""Safe file access: atomic writes (a reader sees the old file or the new one, never a part of either)
+and bounded reads (only a regular file, never more than a limit of it).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,3 +64,35 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def is_temp(path: Path) -> bool:
     return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
+class NotRegularFile(Exception):
+    """The path is a folder, a device or a pipe: it was not read."""
+
+
+class FileTooLarge(Exception):
+    """The file holds more than the limit: ``size`` bytes, as its size says or as many as were read."""
+
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
+def read_regular(path: str | Path, limit: int) -> bytes:
+    """A regular file's bytes, never more than ``limit`` + 1 of them read; OSError when it cannot be read.
+
+    A FIFO would block the reader and a device such as /dev/zero would never end: the path is
+    checked before it is opened, and what was opened (without waiting) is checked again.
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise NotRegularFile(path)
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(path)
+        if info.st_size > limit:
+            raise FileTooLarge(info.st_size)
+        data = stream.read(limit + 1)
+    if len(data) > limit:  # the size it gave may be wrong: it grew, or it is a /proc file
+        raise FileTooLarge(len(data))
+    return data

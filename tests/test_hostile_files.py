@@ -20,7 +20,7 @@ import pytest
 from spreadsheets import make_corpus
 from support import ROOT
 
-from rollout.sheets import importer, spreadsheet
+from rollout.sheets import importer, spreadsheet, xmlwalk, zipcheck
 from rollout.sheets.spreadsheet import SpreadsheetError, open_workbook
 from rollout.stores.files import FileStore
 
@@ -151,9 +151,7 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
         "is an Excel binary workbook (.xlsb)",
     ),
     "excel_and_opendocument.xlsx": (
-        lambda p: rewrite(
-            xlsx(p, worksheet("<sheetData/>")), {"mimetype": spreadsheet.ODS_MIMETYPE, "content.xml": ""}
-        ),
+        lambda p: rewrite(xlsx(p, worksheet("<sheetData/>")), {"mimetype": zipcheck.ODS_MIMETYPE, "content.xml": ""}),
         "holds both an Excel workbook and an OpenDocument spreadsheet",
     ),
     "shared_string_copied_300_times.xlsx": (
@@ -323,7 +321,7 @@ def test_a_worksheet_in_the_usual_form_is_checked_without_the_element_walk(corpu
     def refuse(*_):
         raise AssertionError("the usual form is checked with regular expressions")
 
-    monkeypatch.setattr(spreadsheet._Walk, "run", refuse)
+    monkeypatch.setattr(xmlwalk.Walk, "run", refuse)
     for path in corpus_files:
         grid(path)
 

@@ -10,7 +10,7 @@ import pytest
 from spreadsheets import make_corpus
 
 from rollout.progress import ConflictError
-from rollout.sheets import exporter, importer, mapping, spreadsheet
+from rollout.sheets import exporter, importer, mapping, spreadsheet, zipcheck
 from rollout.sheets.spreadsheet import SpreadsheetError
 from rollout.stores.files import FileStore
 
@@ -94,7 +94,7 @@ def test_limits_are_checked_before_parsing(tmp_path, bundled_plan, store, monkey
 
 
 def test_the_unpacked_size_of_a_workbook_is_limited(corpus, bundled_plan, store, monkeypatch):
-    monkeypatch.setattr(spreadsheet, "MAX_UNCOMPRESSED", 1000)
+    monkeypatch.setattr(zipcheck, "MAX_UNCOMPRESSED", 1000)
     with pytest.raises(SpreadsheetError, match="would unpack to"):
         preview(corpus["formulas.xlsx"], bundled_plan, store)
 

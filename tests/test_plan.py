@@ -176,7 +176,10 @@ PLAN_HEADER = "scope: s\nstart_date: 2026-01-01\ntarget_date: 2027-01-01\n"
     ("text", "expected"),
     [
         # YAML that plain values would read differently is checked on its nodes, as it always was
-        ("organisation: X\norganisation: Y\n" + PLAN_HEADER, "Y"),
+        (
+            "organisation: X\norganisation: Y\n" + PLAN_HEADER,
+            "plan.yaml:2:1: YAML key 'organisation' is repeated (first at line 1); keep one",
+        ),
         ("organisation: 3\norganisation: Y\n" + PLAN_HEADER, "plan.yaml:1:15: plan.yaml: organisation must be"),
         ("base: &b {organisation: X}\n<<: *b\n" + PLAN_HEADER, "plan.yaml:2:1: YAML tag tag:yaml.org,2002:merge"),
         ("organisation: !!binary aGVsbG8=\n" + PLAN_HEADER, "organisation must be non-empty text, got bytes"),

@@ -11,8 +11,6 @@ values, and every walk over them would never end.
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,8 @@ from typing import Any, ClassVar
 
 import yaml
 from yaml.constructor import SafeConstructor
+
+from rollout.fileio import FileTooLarge, NotRegularFile, read_regular
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
@@ -189,20 +189,15 @@ class _PlainLoader(_Loader):
 
 
 def _read_text(path: Path) -> str:
-    """The text of a plan file; OSError when it is not a regular file or is larger than MAX_FILE_BYTES.
-
-    A FIFO would block the reader and a device such as /dev/zero would never end: the path is
-    checked before it is opened, and what was opened (without waiting) is checked again.
-    """
-    not_regular = OSError("it is not a regular file (a folder, a device or a pipe); expected a YAML file")
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise not_regular
-    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as stream:
-        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-            raise not_regular
-        data = stream.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise OSError(f"it is larger than {MAX_FILE_BYTES // 2**20} MB, the most a plan file may be; split it")
+    """The text of a plan file; OSError when it is not a regular file or is larger than MAX_FILE_BYTES."""
+    try:
+        data = read_regular(path, MAX_FILE_BYTES)
+    except NotRegularFile:
+        raise OSError("it is not a regular file (a folder, a device or a pipe); expected a YAML file") from None
+    except FileTooLarge:
+        raise OSError(
+            f"it is larger than {MAX_FILE_BYTES // 2**20} MB, the most a plan file may be; split it"
+        ) from None
     return data.decode("utf-8")
 
 

@@ -9,11 +9,17 @@ from typing import Any
 
 import pandas as pd
 
+from rollout.access import Acting
 from rollout.progress import SaveResult, Snapshot
 
 
 class Store(abc.ABC):
-    """What the app and the CLI need of a store: progress, its history, backups and restores."""
+    """What the app and the CLI need of a store: progress, its history, backups and restores.
+
+    Every write takes ``by``: a plain name (the CLI, the app in local mode: a local operator with
+    every right) or an access.Actor, whose role is checked under the lock against the rows as they
+    are; a write the role may not make raises access.AccessError before anything is written.
+    """
 
     @property
     @abc.abstractmethod
@@ -28,7 +34,7 @@ class Store(abc.ABC):
         self,
         changes: Mapping[str, Mapping[str, Any]],
         revisions: Mapping[str, int] | None,
-        by: str,
+        by: Acting,
         source: str,
         at: dt.datetime | None = None,
         happened: Mapping[str, dt.datetime] | None = None,
@@ -43,7 +49,7 @@ class Store(abc.ABC):
     def verify(
         self,
         task_ids: list[str],
-        by: str,
+        by: Acting,
         revisions: Mapping[str, int] | None = None,
         source: str = "ui",
         at: dt.datetime | None = None,
@@ -61,7 +67,7 @@ class Store(abc.ABC):
     def backups(self) -> list[str]: ...
 
     @abc.abstractmethod
-    def restore(self, name: str, by: str) -> SaveResult: ...
+    def restore(self, name: str, by: Acting) -> SaveResult: ...
 
     @abc.abstractmethod
     def version(self) -> tuple:

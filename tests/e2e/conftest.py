@@ -23,13 +23,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(data: Path, log: Path, today: str = DEMO_TODAY) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` on 127.0.0.1 with its log in a file; waits for the health check."""
+def start_app(
+    data: Path, log: Path, today: str = DEMO_TODAY, secrets: Path | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on 127.0.0.1 with its log in a file; waits for the health check.
+
+    ``secrets``: the only secrets file the app reads (never the repository's or the machine's);
+    without one, a missing file: local mode.
+    """
     port = free_port()
     env = {**os.environ, "ROLLOUT_DATA": str(data), "ROLLOUT_TODAY": today, "ROLLOUT_USER": "Browser Tester"}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+               "--secrets.files", str(secrets or log.parent / "absent-secrets.toml")]  # fmt: skip
     handle = open(log, "w")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -93,7 +93,10 @@ def role_settings(section: Mapping[str, Any] | None) -> tuple[str, dict[str, str
     """The claim that carries roles and the map of its values to roles, from the ``[rollout]`` settings."""
     section = section or {}
     claim = str(section.get("role_claim") or DEFAULT_ROLE_CLAIM)
-    mapping = {str(k): str(v) for k, v in dict(section.get("role_map") or {}).items()}
+    table = section.get("role_map") or {}
+    if not isinstance(table, Mapping):
+        raise AccessConfigError('[rollout.role_map] is not a table; expected lines such as "sms-leads" = "lead"')
+    mapping = {str(k): str(v) for k, v in table.items()}
     unknown = {k: v for k, v in mapping.items() if v not in ROLES}
     if unknown:
         named = ", ".join(f'"{k}" = "{v}"' for k, v in unknown.items())
@@ -146,8 +149,8 @@ def may(by: Acting, right: str) -> bool:
 
 def owns(by: Acting, owner: str) -> bool:
     """A task is a person's own when its owner is their name or email, in any case."""
-    mine = {name_of(by).casefold()} | ({by.name.casefold(), by.email.casefold()} if isinstance(by, Actor) else set())
-    return bool(owner.strip()) and owner.strip().casefold() in mine - {""}
+    names = {by.name, by.email} if isinstance(by, Actor) else {by}
+    return owner.strip().casefold() in {n.strip().casefold() for n in names if n.strip()}
 
 
 def may_change(by: Acting, owner: str) -> bool:

@@ -58,6 +58,8 @@ def test_the_role_claim_and_map_come_from_the_settings():
 def test_a_map_to_no_role_is_a_configuration_error():
     with pytest.raises(AccessConfigError, match='"sms-leads" = "admin"'):
         access.role_settings({"role_map": {"sms-leads": "admin"}})
+    with pytest.raises(AccessConfigError, match="is not a table"):
+        access.role_settings({"role_map": "sms-leads"})
 
 
 def test_the_pages_of_each_role():

@@ -16,9 +16,9 @@ COLUMNS = ["task_id", "title", "stage", *views.EDITABLE]
 state_key = ui.source()
 # what the person may do here decides which controls are drawn; the store checks every write again
 by = ui.acting()
-EDITS_ANY = access.may(by, access.TASKS)
-EDITS = EDITS_ANY or access.may(by, access.OWN_TASKS)
-SEES_ALL = EDITS_ANY or access.may(by, access.VERIFICATION)  # others see the tasks they own
+edits_any = access.may(by, access.TASKS)
+edits = edits_any or access.may(by, access.OWN_TASKS)
+sees_all = edits_any or access.may(by, access.VERIFICATION)  # others see the tasks they own
 
 
 def pending_edits() -> dict:
@@ -81,9 +81,9 @@ st.caption(
     "a task you start moves to in progress; not applicable needs a note. Every save records who changed what. "
     "Tick Select on done tasks to verify their evidence: a second person checks what the owner set done."
 )
-if not SEES_ALL:
+if not sees_all:
     st.info("You change and verify the tasks you own, listed here; the Plan page shows every task.")
-elif not EDITS:
+elif not edits:
     st.info(
         f"Your role ({by.roles_text}) verifies evidence: tick done tasks, then verify them. The table is read-only."
     )
@@ -119,7 +119,7 @@ chosen = views.TaskFilter(
     stage=stage, statuses=tuple(statuses), owner=ui.user() if mine else None, text=text, show=show
 )
 view = views.filter_tasks(plan, base["frame"], chosen, today)
-if not SEES_ALL:
+if not sees_all:
     view = view[[access.owns(by, owner) for owner in view["owner"]]]
 page = ui.paged(view, "progress_page", disabled=pending)
 ids = page["task_id"].tolist()
@@ -128,7 +128,7 @@ st.data_editor(
     key=EDITOR,
     hide_index=True,
     height=min(38 + 35 * len(page), 640),
-    disabled=["task_id", "title", "stage"] if EDITS else COLUMNS,
+    disabled=["task_id", "title", "stage"] if edits else COLUMNS,
     column_order=["select", *COLUMNS],
     column_config={
         "select": st.column_config.CheckboxColumn("Select", width="small", help="Tick done tasks to verify them"),
@@ -152,7 +152,7 @@ count = len(views.changes_from_edits(base["frame"], pending_edits(), ids))
 chosen_for_check = ticked(ids)
 st.caption(f"{len(view)} of {len(base['frame'])} tasks shown.")
 with st.container(horizontal=True):
-    if EDITS:
+    if edits:
         st.button(
             f"Save {count} changed task(s)" if count else "Save", type="primary", disabled=not count,
             on_click=save_table, args=(ids,),
@@ -172,30 +172,27 @@ with st.container(horizontal=True):
         help="Edit it in a spreadsheet program and import it back: only the cells you change are applied.",
     )
 
-# a contributor who owns no task on this page has no task to update
-choices = ids or (list(plan.tasks)[: ui.PAGE_ROWS] if SEES_ALL else [])
-if EDITS and choices:
-    with st.expander("Update one task", key="progress_one_task"):
-        frame = base["frame"].set_index("task_id")
-        task_id = st.selectbox("Task", choices, format_func=lambda t: f"{t} · {plan.tasks[t].title}")
-        row = frame.loc[task_id]
-        with st.form("one_task"):
-            left, right = st.columns(2)
-            status = left.selectbox(
-                "Status",
-                values.STATUSES,
-                index=values.STATUSES.index(row["status"]),
-                format_func=values.STATUS_LABELS.get,
-            )
-            percent = right.number_input("Percent", 0, 100, int(row["percent"]), step=5)
-            owner = left.text_input("Owner", row["owner"])
-            evidence = right.text_input("Evidence (a link or reference)", row["evidence"])
-            start = left.date_input("Start", None if pd.isna(row["start"]) else row["start"], format="YYYY-MM-DD")
-            due = right.date_input("Due", None if pd.isna(row["due"]) else row["due"], format="YYYY-MM-DD")
-            notes = st.text_area("Notes", row["notes"])
-            if st.form_submit_button("Save this task", type="primary"):
-                edits = {"status": status, "percent": percent, "owner": owner, "start": start, "due": due,
-                         "evidence": evidence, "notes": notes}  # fmt: skip
-                changes = views.changes_from_edits(frame.reset_index(), {0: edits}, [task_id])
-                finish(ui.save(changes, base["revisions"]) if changes else ui.Outcome({}, error="Nothing was changed."))
-                st.rerun()
+choices = ids or (list(plan.tasks)[: ui.PAGE_ROWS] if sees_all else [])
+if not (edits and choices):  # what is left is the form that changes one task
+    st.stop()
+with st.expander("Update one task", key="progress_one_task"):
+    frame = base["frame"].set_index("task_id")
+    task_id = st.selectbox("Task", choices, format_func=lambda t: f"{t} · {plan.tasks[t].title}")
+    row = frame.loc[task_id]
+    with st.form("one_task"):
+        left, right = st.columns(2)
+        status = left.selectbox(
+            "Status", values.STATUSES, index=values.STATUSES.index(row["status"]), format_func=values.STATUS_LABELS.get
+        )
+        percent = right.number_input("Percent", 0, 100, int(row["percent"]), step=5)
+        owner = left.text_input("Owner", row["owner"])
+        evidence = right.text_input("Evidence (a link or reference)", row["evidence"])
+        start = left.date_input("Start", None if pd.isna(row["start"]) else row["start"], format="YYYY-MM-DD")
+        due = right.date_input("Due", None if pd.isna(row["due"]) else row["due"], format="YYYY-MM-DD")
+        notes = st.text_area("Notes", row["notes"])
+        if st.form_submit_button("Save this task", type="primary"):
+            edits = {"status": status, "percent": percent, "owner": owner, "start": start, "due": due,
+                     "evidence": evidence, "notes": notes}  # fmt: skip
+            changes = views.changes_from_edits(frame.reset_index(), {0: edits}, [task_id])
+            finish(ui.save(changes, base["revisions"]) if changes else ui.Outcome({}, error="Nothing was changed."))
+            st.rerun()

@@ -65,7 +65,3 @@ def sign_in(page, url: str, provider, sub: str, claims: dict) -> None:
     page.wait_for_url(f"{url}/")
     page.locator('[data-testid="stSidebar"]').get_by_text("Signed in as").wait_for(timeout=60_000)
     wait_ready(page)
-
-
-def sidebar_links(page) -> list[str]:
-    return [t.strip() for t in page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').all_inner_texts()]

@@ -25,10 +25,14 @@ if not ui.has_progress() and not st.session_state.get("welcomed"):
             "No progress has been recorded yet. How would you like to begin?"
         )
         start, upload, demo = st.columns(3)
-        if start.button("Start tracking on this plan", type="primary", width="stretch", icon=":material/edit_note:"):
+        if ui.may_open("pages/2_Progress.py") and start.button(
+            "Start tracking on this plan", type="primary", width="stretch", icon=":material/edit_note:"
+        ):
             st.session_state["welcomed"] = True
             st.switch_page("pages/2_Progress.py")
-        if upload.button("Import a spreadsheet", width="stretch", icon=":material/upload_file:"):
+        if ui.may_open("pages/5_Import.py") and upload.button(
+            "Import a spreadsheet", width="stretch", icon=":material/upload_file:"
+        ):
             st.switch_page("pages/5_Import.py")
         demo.button("Explore a demo rollout", width="stretch", icon=":material/science:", on_click=ui.enter_demo)
         st.caption("The demo is written to a folder of its own; your data folder stays empty until you save.")
@@ -60,7 +64,8 @@ with st.container(horizontal=True):
     for label, value, delta, help_text, page, link, query in cards:
         with st.container(border=True, width=190):
             st.metric(label, value, delta, help=help_text, delta_color="off" if label == assurance.STAGE2 else "normal")
-            st.page_link(page, label=link, icon=":material/arrow_forward:", query_params=query)
+            if ui.may_open(page):
+                st.page_link(page, label=link, icon=":material/arrow_forward:", query_params=query)
 
 st.subheader("Stage gates")
 st.caption(gates.RULE)

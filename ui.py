@@ -1,6 +1,8 @@
 """The one non-page module that imports streamlit: the guard every page calls first, cached loaders, saving.
 
-Every page, app.py included, starts with ``page_setup``. Loaded and computed objects are cached
+Every page, app.py included, starts with ``page_setup``: with an ``[auth]`` section in the secrets
+file, people sign in and see the pages of their roles; without one, the app runs in local mode
+(the person's name typed in the sidebar, every action open). Loaded and computed objects are cached
 with ``st.cache_resource`` on functions whose arguments are everything they depend on: a
 ``Source`` names the plan folder, the data location, the fingerprint of their files and the
 day, so that a save (which changes the files) reloads every page and nothing is served for
@@ -13,6 +15,7 @@ import datetime as dt
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,7 +24,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from rollout import cache, charts, committee, config, overview, readiness, report, schedule, values
+from rollout import access, cache, charts, committee, config, overview, readiness, report, schedule, values
+from rollout.access import AccessConfigError, AccessError, Actor
 from rollout.demo import write_demo
 from rollout.plan import EDITION_NAMES, Plan, PlanError, load_plan
 from rollout.progress import ChangeError, Conflict, ConflictError, SaveResult, StoreError
@@ -39,6 +43,8 @@ PAGES = [
     ("pages/6_Steering_committee.py", "Steering committee", ":material/groups:"),
     ("pages/7_Assurance.py", "Assurance", ":material/fact_check:"),
 ]
+PAGE_OF = {label: page for page, label, _ in PAGES}
+HERE = Path(__file__).resolve().parent
 GATE_COLOURS = {"met": "green", "waiting": "blue", "at risk": "orange", "not met": "gray"}
 GATE_ICONS = {
     "met": ":material/check_circle:",
@@ -79,8 +85,10 @@ ALL_STAGES_LIMIT = 400  # above this many tasks, schedules show one stage at a t
 PAGE_ROWS = 200  # a long table is shown a page of this many rows at a time
 TOP_ROWS = 10  # short lists show the most urgent rows
 GANTT_ROWS = 60  # bars a schedule shows at a time
-FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"  # served by the app: no icon from the internet
+FAVICON = HERE / "assets" / "favicon.png"  # served by the app: no icon from the internet
 NAME_NEEDED = "Enter your name under Your name in the sidebar first: every change records who made it."
+AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
+MIN_COOKIE_SECRET = 32  # characters: anyone who knows the secret can sign cookies naming any person and role
 
 
 class Source(NamedTuple):
@@ -108,7 +116,64 @@ def today() -> dt.date:
 
 
 def user() -> str:
-    return st.session_state.get("user", "")
+    """The name of who makes changes: the signed-in person's, else the one typed in the sidebar."""
+    by = acting()
+    return (by.name or by.email) if isinstance(by, Actor) else st.session_state.get("user", "")
+
+
+# sign-in and roles ---------------------------------------------------------------
+def _secrets(section: str) -> Mapping | None:
+    try:
+        return st.secrets.get(section)
+    except FileNotFoundError:  # no secrets file at all
+        return None
+
+
+def signing_in() -> bool:
+    """Whether people sign in: the secrets file has an [auth] section. Without one: local mode."""
+    return _secrets("auth") is not None
+
+
+def auth_problem() -> str | None:
+    """What keeps sign-in from working as configured, in words for whoever keeps the secrets file."""
+    auth = _secrets("auth")
+    if not isinstance(auth, Mapping):
+        return "The [auth] section of the secrets file is not a section of settings."
+    missing = [key for key in AUTH_KEYS if not auth.get(key)]
+    if missing:
+        return f"The [auth] section of the secrets file lacks {', '.join(missing)}; add them and restart the app."
+    if len(str(auth["cookie_secret"])) < MIN_COOKIE_SECRET:
+        return (
+            f"cookie_secret in the [auth] section of the secrets file has {len(str(auth['cookie_secret']))} "
+            f"characters; it needs at least {MIN_COOKIE_SECRET}, because whoever guesses it can sign in as anyone. "
+            "Set a long random one and restart the app."
+        )
+    try:
+        access.role_settings(_secrets("rollout"))
+    except AccessConfigError as exc:
+        return f"{exc}; correct it in the secrets file and restart the app."
+    return None
+
+
+def acting() -> access.Acting:
+    """Who makes a change, read afresh on every call, never from the session's own keys or the address:
+    the signed-in person with the roles of their claims and the secrets file, else the name typed in the sidebar."""
+    if not signing_in():
+        return st.session_state.get("user", "").strip()
+    if not st.user.get("is_logged_in", False):
+        return Actor("", "")  # nobody: a viewer, whose every write the store refuses
+    return access.actor_from(st.user, _secrets("rollout"))
+
+
+def may(right: str) -> bool:
+    """Whether the person acting now holds a right (access.TASKS, access.FINDINGS, ...); local mode: every one."""
+    return access.may(acting(), right)
+
+
+def may_open(page: str) -> bool:
+    """Whether the person may open the page (local mode: every page)."""
+    by = acting()
+    return not isinstance(by, Actor) or page in access.pages_for(by.roles)
 
 
 def edition() -> str:
@@ -335,22 +400,26 @@ class Outcome:
     changes: dict[str, dict[str, Any]]
     result: SaveResult | None = None
     problems: list[tuple[str, str, str]] | None = None
+    refused: list[tuple[str, str, str]] | None = None  # what the person's role does not allow
     conflicts: list[Conflict] | None = None
     error: str | None = None
     done: str = "Saved"  # what the success message says was done
 
 
 def _outcome(changes: dict, call, done: str = "Saved") -> Outcome:
-    """Run a write through the store; refusals come back in the outcome, nothing half-done."""
-    if not user().strip():
-        return Outcome(changes, error=NAME_NEEDED)
+    """Run a write through the store as the person acting now; refusals come back in the outcome, nothing half-done."""
     try:
-        return Outcome(changes, result=call(user().strip()), done=done)
+        by = acting()
+        if not by:
+            return Outcome(changes, error=NAME_NEEDED)
+        return Outcome(changes, result=call(by), done=done)
+    except AccessError as exc:
+        return Outcome(changes, refused=exc.problems)
     except ConflictError as exc:
         return Outcome(changes, conflicts=exc.conflicts)
     except ChangeError as exc:
         return Outcome(changes, problems=exc.problems)
-    except (StoreError, SpreadsheetError) as exc:
+    except (StoreError, SpreadsheetError, AccessConfigError) as exc:
         return Outcome(changes, error=str(exc))
 
 
@@ -399,6 +468,9 @@ def show_outcome(outcome: Outcome) -> None:
     elif outcome.problems:
         st.error(f"Nothing was saved: {len(outcome.problems)} value(s) cannot be used.")
         st.dataframe(pd.DataFrame(outcome.problems, columns=["Task", "Field", "Problem"]), hide_index=True)
+    elif outcome.refused:
+        st.error(f"Nothing was saved: your role does not allow {len(outcome.refused)} of these changes.")
+        st.dataframe(pd.DataFrame(outcome.refused, columns=["Task", "Field", "Why"]), hide_index=True)
     elif outcome.conflicts:
         st.error(
             "Nothing was saved: someone else changed these tasks after you loaded them. "
@@ -421,11 +493,43 @@ def conflict_table(conflicts: list[Conflict]) -> pd.DataFrame:
 
 # the guard every page calls first ------------------------------------------------
 def page_setup(title: str) -> None:
-    """Page config, session defaults and the shared sidebar: the first statement of every page."""
+    """Page config, sign-in and the page's role check, session defaults and the shared sidebar: the first
+    statement of every page. ``title`` is the page's label in PAGES."""
     st.set_page_config(page_title=f"{title} · ISO 20000 Rollout Tracker", page_icon=str(FAVICON), layout="wide")
-    st.session_state.setdefault("user", config.user() if config.user() not in ("root", "unknown") else "")
+    if signing_in():
+        _guard(title)
+    else:
+        st.session_state.setdefault("user", config.user() if config.user() not in ("root", "unknown") else "")
     st.session_state.setdefault("edition", plan().edition)
     sidebar()
+    if title == "Overview":
+        _denied_notice()
+
+
+def _guard(title: str) -> None:
+    """Nothing but a configuration error or the sign-in screen until the person signs in; then their pages only."""
+    problem = auth_problem()
+    if problem:
+        st.error(f"Sign-in is not set up correctly. {problem}")
+        st.stop()
+    if not st.user.get("is_logged_in", False):
+        st.title("ISO 20000 Rollout Tracker")
+        st.write("Sign in with your organisation's account to see the rollout.")
+        st.button("Sign in", key="sign_in", type="primary", icon=":material/login:", on_click=st.login)
+        st.stop()
+    if title != "Overview" and not may_open(PAGE_OF.get(title, "")):
+        st.session_state["denied_page"] = title
+        st.switch_page("app.py")
+
+
+def _denied_notice() -> None:
+    denied = st.session_state.pop("denied_page", None)
+    by = acting()
+    if denied and isinstance(by, Actor):
+        st.warning(
+            f"{plain(denied)} is not available to your role ({by.roles_text}); the sidebar lists the pages you can open.",
+            icon=":material/lock:",
+        )
 
 
 def _copy(widget: str, target: str) -> None:
@@ -438,7 +542,8 @@ def sidebar() -> None:
     with st.sidebar:
         st.markdown("**ISO 20000 Rollout Tracker**")
         for page, label, icon in PAGES:
-            st.page_link(page, label=label, icon=icon)
+            if may_open(page):
+                st.page_link(page, label=label, icon=icon)
         st.divider()
         # widget keys are re-seeded from the session's own keys on every run: a widget's key is
         # dropped when the page that drew it is left, the session's keys are not
@@ -450,13 +555,24 @@ def sidebar() -> None:
             "ISO/IEC 20000-1:2011 was withdrawn in 2021 and is kept to compare with an old gap analysis.",
             on_change=_copy, args=("sidebar_edition", "edition"),
         )  # fmt: skip
-        st.session_state["sidebar_user"] = user()
-        st.text_input(
-            "Your name", key="sidebar_user", placeholder="who is making changes",
-            on_change=_copy, args=("sidebar_user", "user"),
-        )  # fmt: skip
+        _who()
         st.divider()
         _where()
+
+
+def _who() -> None:
+    """Who is making changes: the signed-in person, their roles and a way out; in local mode, the typed name."""
+    by = acting()
+    if isinstance(by, Actor):
+        st.markdown(f"Signed in as **{plain(by.name or by.email)}**" + (f"  \n{plain(by.email)}" if by.name else ""))
+        st.caption(f"Role{'s' if len(by.roles) > 1 else ''}: {by.roles_text}")
+        st.button("Sign out", key="sign_out", on_click=st.logout, icon=":material/logout:", width="stretch")
+        return
+    st.session_state["sidebar_user"] = user()
+    st.text_input(
+        "Your name", key="sidebar_user", placeholder="who is making changes",
+        on_change=_copy, args=("sidebar_user", "user"),
+    )  # fmt: skip
 
 
 def _where() -> None:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from rollout import values, views
+from rollout import access, values, views
 from rollout.plan import EDITION_NAMES, KINDS
 
 ui.page_setup("Plan")
@@ -98,7 +98,8 @@ if rows:
         st.markdown(f"**History** ({len(detail.history)} changes)")
         st.dataframe(detail.history, hide_index=True, column_config=ui.COLUMNS)
         st.caption(detail.weight)
-        if detail.status == values.STATUS_LABELS["done"] and not detail.verified_by:
+        checkable = detail.status == values.STATUS_LABELS["done"] and not detail.verified_by
+        if checkable and access.may_verify(ui.acting(), detail.owner):
             if st.button("Verify the evidence", key=f"verify_{task.id}", icon=":material/verified:"):
                 st.session_state["plan_outcome"] = ui.verify([task.id], figures.snapshot.revisions)
                 st.rerun()

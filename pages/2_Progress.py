@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from rollout import values, views
+from rollout import access, values, views
 from rollout.sheets import exporter
 
 ui.page_setup("Progress")
@@ -14,6 +14,11 @@ ss = st.session_state
 EDITOR = "progress_editor"
 COLUMNS = ["task_id", "title", "stage", *views.EDITABLE]
 state_key = ui.source()
+# what the person may do here decides which controls are drawn; the store checks every write again
+by = ui.acting()
+edits_any = access.may(by, access.TASKS)
+edits = edits_any or access.may(by, access.OWN_TASKS)
+sees_all = edits_any or access.may(by, access.VERIFICATION)  # others see the tasks they own
 
 
 def pending_edits() -> dict:
@@ -76,6 +81,12 @@ st.caption(
     "a task you start moves to in progress; not applicable needs a note. Every save records who changed what. "
     "Tick Select on done tasks to verify their evidence: a second person checks what the owner set done."
 )
+if not sees_all:
+    st.info("You change and verify the tasks you own, listed here; the Plan page shows every task.")
+elif not edits:
+    st.info(
+        f"Your role ({by.roles_text}) verifies evidence: tick done tasks, then verify them. The table is read-only."
+    )
 if base["key"] != state_key:
     st.info("Someone saved changes since you started editing. Your save is checked against them, task by task.")
 
@@ -108,6 +119,8 @@ chosen = views.TaskFilter(
     stage=stage, statuses=tuple(statuses), owner=ui.user() if mine else None, text=text, show=show
 )
 view = views.filter_tasks(plan, base["frame"], chosen, today)
+if not sees_all:
+    view = view[[access.owns(by, owner) for owner in view["owner"]]]
 page = ui.paged(view, "progress_page", disabled=pending)
 ids = page["task_id"].tolist()
 st.data_editor(
@@ -115,7 +128,7 @@ st.data_editor(
     key=EDITOR,
     hide_index=True,
     height=min(38 + 35 * len(page), 640),
-    disabled=["task_id", "title", "stage"],
+    disabled=["task_id", "title", "stage"] if edits else COLUMNS,
     column_order=["select", *COLUMNS],
     column_config={
         "select": st.column_config.CheckboxColumn("Select", width="small", help="Tick done tasks to verify them"),
@@ -139,11 +152,12 @@ count = len(views.changes_from_edits(base["frame"], pending_edits(), ids))
 chosen_for_check = ticked(ids)
 st.caption(f"{len(view)} of {len(base['frame'])} tasks shown.")
 with st.container(horizontal=True):
-    st.button(
-        f"Save {count} changed task(s)" if count else "Save", type="primary", disabled=not count,
-        on_click=save_table, args=(ids,),
-    )  # fmt: skip
-    st.button("Discard my edits", disabled=not pending, on_click=load_latest)
+    if edits:
+        st.button(
+            f"Save {count} changed task(s)" if count else "Save", type="primary", disabled=not count,
+            on_click=save_table, args=(ids,),
+        )  # fmt: skip
+        st.button("Discard my edits", disabled=not pending, on_click=load_latest)
     st.button(
         f"Verify {len(chosen_for_check)} selected" if chosen_for_check else "Verify the selected",
         icon=":material/verified:", disabled=not chosen_for_check or pending, on_click=verify_ticked, args=(ids,),
@@ -158,11 +172,12 @@ with st.container(horizontal=True):
         help="Edit it in a spreadsheet program and import it back: only the cells you change are applied.",
     )
 
+choices = ids or (list(plan.tasks)[: ui.PAGE_ROWS] if sees_all else [])
+if not (edits and choices):  # what is left is the form that changes one task
+    st.stop()
 with st.expander("Update one task", key="progress_one_task"):
     frame = base["frame"].set_index("task_id")
-    task_id = st.selectbox(
-        "Task", ids or list(plan.tasks)[: ui.PAGE_ROWS], format_func=lambda t: f"{t} · {plan.tasks[t].title}"
-    )
+    task_id = st.selectbox("Task", choices, format_func=lambda t: f"{t} · {plan.tasks[t].title}")
     row = frame.loc[task_id]
     with st.form("one_task"):
         left, right = st.columns(2)

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from rollout import assurance, committee, gates, readiness, registers, report, summary, timeline
+from rollout import access, assurance, committee, gates, readiness, registers, report, summary, timeline
 from rollout.plan import EDITION_NAMES
 from rollout.records import DECISIONS, WORDS
 
@@ -145,28 +145,29 @@ else:
 outcome = st.session_state.pop("committee_outcome", None)
 if outcome is not None:
     ui.show_outcome(outcome)
-with (
-    st.expander("Record a gate decision", icon=":material/gavel:", key="committee_decide"),
-    st.form("decision", clear_on_submit=True),
-):
-    left, right = st.columns(2)
-    stage = left.selectbox("Stage", [g["phase"] for g in pack.gates], format_func=lambda n: pack.gates[n]["name"])
-    decision = right.selectbox("Decision", DECISIONS, format_func=WORDS.get)
-    conditions = st.text_area("Conditions", help="Needed for go with conditions")
-    left, right = st.columns(2)
-    decided_on = left.date_input("Decided on", today, max_value=today, format="YYYY-MM-DD")
-    minutes = right.text_input("Minutes (a reference)")
-    deciders = st.text_input("Decided by", placeholder="the committee members present")
-    st.caption("Go and go with conditions are recorded only for a gate that is met.")
-    if st.form_submit_button("Record the decision", type="primary"):
-        st.session_state["committee_outcome"] = ui.record(
-            lambda by: registers.decide(
-                ui.store(), plan, stage, decision, by=by, deciders=deciders, on=decided_on,
-                conditions=conditions, minutes=minutes, today=today, origin="ui",
-            ),
-            done="Recorded",
-        )  # fmt: skip
-        st.rerun()
+if ui.may(access.DECISIONS):
+    with (
+        st.expander("Record a gate decision", icon=":material/gavel:", key="committee_decide"),
+        st.form("decision", clear_on_submit=True),
+    ):
+        left, right = st.columns(2)
+        stage = left.selectbox("Stage", [g["phase"] for g in pack.gates], format_func=lambda n: pack.gates[n]["name"])
+        decision = right.selectbox("Decision", DECISIONS, format_func=WORDS.get)
+        conditions = st.text_area("Conditions", help="Needed for go with conditions")
+        left, right = st.columns(2)
+        decided_on = left.date_input("Decided on", today, max_value=today, format="YYYY-MM-DD")
+        minutes = right.text_input("Minutes (a reference)")
+        deciders = st.text_input("Decided by", placeholder="the committee members present")
+        st.caption("Go and go with conditions are recorded only for a gate that is met.")
+        if st.form_submit_button("Record the decision", type="primary"):
+            st.session_state["committee_outcome"] = ui.record(
+                lambda by: registers.decide(
+                    ui.store(), plan, stage, decision, by=by, deciders=deciders, on=decided_on,
+                    conditions=conditions, minutes=minutes, today=today, origin="ui",
+                ),
+                done="Recorded",
+            )  # fmt: skip
+            st.rerun()
 if len(pack.decided):
     st.markdown(f"**Decisions since {since:%d %B %Y}**")
     listing(pack.decided, ["id", "stage", "decision", "decided_on", "by", "conditions", "minutes"], "committee_decided")

@@ -4,7 +4,7 @@ rollout is ready for the stage 2 audit."""
 import streamlit as st
 
 import ui
-from rollout import assurance, charts, registers
+from rollout import access, assurance, charts, registers
 from rollout.plan import EDITION_NAMES
 from rollout.records import (
     ASSESSMENT_SOURCES,
@@ -51,11 +51,10 @@ outcome = ss.pop("assurance_outcome", None)
 if outcome is not None:
     ui.show_outcome(outcome)
 
-grid_tab, findings_tab, assess_tab, audit_tab = st.tabs(
-    ["Conformity by clause", f"Findings ({int(records['findings']['status'].isin(OPEN).sum())} open)",
-     "Record an assessment", "Internal audit coverage"],
-    key="assurance_view", on_change="rerun",
-)  # fmt: skip
+may_assess, may_find = ui.may(access.ASSESSMENTS), ui.may(access.FINDINGS)
+views = ["Conformity by clause", f"Findings ({int(records['findings']['status'].isin(OPEN).sum())} open)",
+         "Internal audit coverage", *(["Record an assessment"] if may_assess else [])]  # fmt: skip
+grid_tab, findings_tab, audit_tab, *assess_tab = st.tabs(views, key="assurance_view", on_change="rerun")
 
 if grid_tab.open:
     with grid_tab:
@@ -97,10 +96,7 @@ if findings_tab.open:
             view = view[view["grade"].isin(shown_grade)]
         editable = ["grade", "description", "cause", "action", "owner", "due", "status"]
         base = view[["id", "clauses", *editable, "closed_on", "verified_by", "verified_on"]].reset_index(drop=True)
-        st.data_editor(
-            base, key="findings_editor", hide_index=True,
-            disabled=["id", "clauses", "closed_on", "verified_by", "verified_on"],
-            column_config={
+        shown = {"data": base, "hide_index": True, "column_config": {
                 "id": st.column_config.TextColumn("Finding", pinned=True), "clauses": "Clauses",
                 "grade": st.column_config.SelectboxColumn("Grade", options=GRADES, format_func=WORDS.get, required=True),
                 "description": st.column_config.TextColumn("What was found", width="medium"),
@@ -112,47 +108,53 @@ if findings_tab.open:
                 "verified_by": "Effectiveness checked by",
                 "verified_on": st.column_config.DateColumn("Checked", format="YYYY-MM-DD"),
             },
-        )  # fmt: skip
-        edits = ss.get("findings_editor", {}).get("edited_rows", {})
-        changed = {base.loc[int(r), "id"]: fields for r, fields in edits.items() if fields}
-        revisions = dict(zip(findings["id"], findings["revision"], strict=True))
-
-        def save_findings() -> None:
-            def write(by: str):
-                return ui.store().save_records(
-                    "findings", [], changed, {i: revisions[i] for i in changed}, by=by, source="ui"
-                )
-
-            ss["assurance_outcome"] = ui.record(write)
-            ss.pop("findings_editor", None)
-
-        st.button(
-            f"Save {len(changed)} changed finding(s)" if changed else "Save", type="primary", disabled=not changed,
-            on_click=save_findings,
-            help="Closing needs an action; setting Verified records you as the one who checked its effectiveness, "
-            "which the action's owner cannot be.",
-        )  # fmt: skip
-        with st.expander("Record a finding", key="finding_form_open"), st.form("new_finding", clear_on_submit=True):
-            leaves = plan.leaves(plan.edition)
-            clauses = st.multiselect(
-                "Clauses", leaves, format_func=lambda c: f"{c} {plan.clauses[plan.edition][c].title}"
+        }  # fmt: skip
+        if not may_find:
+            st.dataframe(**shown)
+        else:
+            st.data_editor(
+                **shown, key="findings_editor", disabled=["id", "clauses", "closed_on", "verified_by", "verified_on"]
             )
-            left, right = st.columns(2)
-            grade = left.selectbox("Grade", GRADES, format_func=WORDS.get)
-            source = right.selectbox("Found by", FINDING_SOURCES, format_func=WORDS.get)
-            description = st.text_area("What was found")
-            owner = left.text_input("Owner of the action")
-            due = right.date_input("Due", None, format="YYYY-MM-DD")
-            if st.form_submit_button("Record the finding", type="primary"):
-                fields = {"clauses": "; ".join(clauses), "grade": grade, "source": source, "description": description,
-                          "owner": owner, "due": due}  # fmt: skip
-                ss["assurance_outcome"] = ui.record(
-                    lambda by: registers.add_findings(ui.store(), [fields], by=by, origin="ui"), done="Recorded"
-                )
-                st.rerun()
+            edits = ss.get("findings_editor", {}).get("edited_rows", {})
+            changed = {base.loc[int(r), "id"]: fields for r, fields in edits.items() if fields}
+            revisions = dict(zip(findings["id"], findings["revision"], strict=True))
 
-if assess_tab.open:
-    with assess_tab, st.form("new_assessment", clear_on_submit=True):
+            def save_findings() -> None:
+                def write(by: str):
+                    return ui.store().save_records(
+                        "findings", [], changed, {i: revisions[i] for i in changed}, by=by, source="ui"
+                    )
+
+                ss["assurance_outcome"] = ui.record(write)
+                ss.pop("findings_editor", None)
+
+            st.button(
+                f"Save {len(changed)} changed finding(s)" if changed else "Save", type="primary", disabled=not changed,
+                on_click=save_findings,
+                help="Closing needs an action; setting Verified records you as the one who checked its effectiveness, "
+                "which the action's owner cannot be.",
+            )  # fmt: skip
+            with st.expander("Record a finding", key="finding_form_open"), st.form("new_finding", clear_on_submit=True):
+                leaves = plan.leaves(plan.edition)
+                clauses = st.multiselect(
+                    "Clauses", leaves, format_func=lambda c: f"{c} {plan.clauses[plan.edition][c].title}"
+                )
+                left, right = st.columns(2)
+                grade = left.selectbox("Grade", GRADES, format_func=WORDS.get)
+                source = right.selectbox("Found by", FINDING_SOURCES, format_func=WORDS.get)
+                description = st.text_area("What was found")
+                owner = left.text_input("Owner of the action")
+                due = right.date_input("Due", None, format="YYYY-MM-DD")
+                if st.form_submit_button("Record the finding", type="primary"):
+                    fields = {"clauses": "; ".join(clauses), "grade": grade, "source": source, "description": description,
+                              "owner": owner, "due": due}  # fmt: skip
+                    ss["assurance_outcome"] = ui.record(
+                        lambda by: registers.add_findings(ui.store(), [fields], by=by, origin="ui"), done="Recorded"
+                    )
+                    st.rerun()
+
+if assess_tab and assess_tab[0].open:
+    with assess_tab[0], st.form("new_assessment", clear_on_submit=True):
         tree = plan.clauses[plan.edition]
         clause = st.selectbox("Clause", list(tree), format_func=lambda c: f"{'  ' * tree[c].depth}{c} {tree[c].title}")
         left, right = st.columns(2)

@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from rollout import gates, readiness
+from rollout import access, gates, readiness
+from rollout.access import Acting
 from rollout.plan import Plan
 from rollout.progress import SaveResult
 from rollout.records import SIGNS_OFF, WORDS
@@ -23,7 +24,7 @@ def assess(
     clause: str,
     result: str,
     *,
-    by: str,
+    by: Acting,
     source: str = "self",
     on: Any = None,
     evidence: str = "",
@@ -34,17 +35,17 @@ def assess(
 ) -> SaveResult:
     """Record one assessment of a clause; the assessor is the person recording it unless named."""
     fields = {"clause": clause, "result": result, "source": source, "assessed_on": on or today or dt.date.today()}
-    fields |= {"assessor": assessor or by, "evidence": evidence, "notes": notes}
+    fields |= {"assessor": assessor or access.name_of(by), "evidence": evidence, "notes": notes}
     return store.save_records("assessments", [fields], {}, None, by=by, source=origin)
 
 
-def add_findings(store: Any, findings: list[dict[str, Any]], *, by: str, origin: str = "cli") -> SaveResult:
+def add_findings(store: Any, findings: list[dict[str, Any]], *, by: Acting, origin: str = "cli") -> SaveResult:
     """Record new findings (open unless a status is given), all or none."""
     return store.save_records("findings", findings, {}, None, by=by, source=origin)
 
 
 def change_finding(
-    store: Any, finding_id: str, fields: dict[str, Any], *, by: str, revision: int | None = None, origin: str = "cli"
+    store: Any, finding_id: str, fields: dict[str, Any], *, by: Acting, revision: int | None = None, origin: str = "cli"
 ) -> SaveResult:
     """Change a finding: its action, owner, due date, status (closing needs an action; verifying, someone else)."""
     revisions = None if revision is None else {finding_id: revision}
@@ -57,7 +58,7 @@ def decide(
     stage: Any,
     decision: str,
     *,
-    by: str,
+    by: Acting,
     deciders: str = "",
     on: Any = None,
     conditions: str = "",
@@ -67,7 +68,7 @@ def decide(
     at: dt.datetime | None = None,
 ) -> SaveResult:
     """Record the committee's decision on a stage gate; go is refused for a gate that is not met."""
-    fields = {"stage": stage, "decision": decision, "decided_on": on or today, "by": deciders or by}
+    fields = {"stage": stage, "decision": decision, "decided_on": on or today, "by": deciders or access.name_of(by)}
     fields |= {"conditions": conditions, "minutes": minutes}
     return store.save_records(
         "decisions",

@@ -51,6 +51,22 @@ def demo_env(demo_data, monkeypatch) -> Path:
     return demo_data
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_secrets_file(tmp_path_factory):
+    """Local mode unless a test says otherwise: no secrets file of the machine or the repository is read.
+
+    Streamlit reads ~/.streamlit/secrets.toml and the one in the working directory; a test signs
+    people in through AppTest's ``at.secrets`` and ``at.user`` instead.
+    """
+    from streamlit.runtime.secrets import secrets_singleton
+    from streamlit.testing.v1.util import patch_config_options
+
+    secrets_singleton._reset()
+    with patch_config_options({"secrets.files": [str(tmp_path_factory.mktemp("secrets") / "absent.toml")]}):
+        yield
+    secrets_singleton._reset()
+
+
 @pytest.fixture(scope="session")
 def small_scenario(tmp_path_factory):
     """(plan, store) of the small readiness plan after its saves; read-only for tests."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from rollout import values
+from rollout.access import Acting
 from rollout.plan import Plan
 from rollout.progress import SaveResult, Snapshot
 from rollout.sheets import columns, mapping
@@ -54,7 +55,7 @@ def preview_import(
     return preview
 
 
-def apply_import(preview: Preview, store: FileStore, by: str, *, valid_rows_only: bool = False) -> SaveResult:
+def apply_import(preview: Preview, store: FileStore, by: Acting, *, valid_rows_only: bool = False) -> SaveResult:
     """Save the previewed changes in one atomic save; refused while rows are rejected unless valid rows only."""
     if preview.refused and not valid_rows_only:
         raise SpreadsheetError(

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
 
+from rollout.access import Acting
 from rollout.progress import SaveResult, Snapshot
 
 
 class Store(abc.ABC):
-    """What the app and the CLI need of a store: progress, its history, backups and restores."""
+    """What the app and the CLI need of a store: progress, its history, backups and restores.
+
+    Every write takes ``by``: a plain name (the CLI, the app in local mode: a local operator with
+    every right) or an access.Actor, whose role is checked under the lock against the rows as they
+    are; a write the role may not make raises access.AccessError before anything is written.
+    """
 
     @property
     @abc.abstractmethod
@@ -28,7 +34,7 @@ class Store(abc.ABC):
         self,
         changes: Mapping[str, Mapping[str, Any]],
         revisions: Mapping[str, int] | None,
-        by: str,
+        by: Acting,
         source: str,
         at: dt.datetime | None = None,
         happened: Mapping[str, dt.datetime] | None = None,
@@ -43,12 +49,34 @@ class Store(abc.ABC):
     def verify(
         self,
         task_ids: list[str],
-        by: str,
+        by: Acting,
         revisions: Mapping[str, int] | None = None,
         source: str = "ui",
         at: dt.datetime | None = None,
     ) -> SaveResult:
         """Record that ``by`` checked each done task's evidence; never the person who set it done (four eyes)."""
+
+    @abc.abstractmethod
+    def records(self, kind: str) -> pd.DataFrame:
+        """The assurance records of a kind (assessments, findings, decisions), typed, in id order."""
+
+    @abc.abstractmethod
+    def save_records(
+        self,
+        kind: str,
+        added: list[dict[str, Any]],
+        changed: Mapping[str, Mapping[str, Any]],
+        revisions: Mapping[str, int] | None,
+        by: Acting,
+        source: str,
+        at: dt.datetime | None = None,
+        check: Callable[[pd.DataFrame, dict[str, dict]], list[tuple[str, str, str]]] | None = None,
+    ) -> SaveResult:
+        """Add records and change others, all or none, under the same lock, revisions and history as progress.
+
+        ``check`` gets the progress as it is under the lock and the records about to be written, and
+        returns problems (id, field, message) that refuse the save: a rule that needs the progress.
+        """
 
     @abc.abstractmethod
     def history(self, task_id: str | None = None, committed: int | None = None) -> pd.DataFrame:
@@ -61,7 +89,7 @@ class Store(abc.ABC):
     def backups(self) -> list[str]: ...
 
     @abc.abstractmethod
-    def restore(self, name: str, by: str) -> SaveResult: ...
+    def restore(self, name: str, by: Acting) -> SaveResult: ...
 
     @abc.abstractmethod
     def version(self) -> tuple:

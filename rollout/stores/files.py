@@ -1,7 +1,8 @@
 """The file store: progress in progress.csv or progress.parquet, the history beside it, under one lock.
 
-A save, under the lock: read, check revisions, validate, append the history rows and fsync,
-write progress to a temporary file, fsync, keep the old one in backups/, atomic rename.
+A save, under the lock: read, check the acting person's role, check revisions, validate, append the
+history rows and fsync, write progress to a temporary file, fsync, keep the old one in backups/,
+atomic rename. Every write takes ``by``: a plain name (a local operator) or an access.Actor.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rollout import cache, values
+from rollout import access, cache, values
+from rollout.access import Acting
 from rollout.fileio import atomic_write, is_temp, sync_file
 from rollout.progress import (
     COLUMNS,
@@ -203,8 +205,9 @@ class FileStore(Store):
         try:
             self._remove_temps()
             rows = {r["task_id"]: r for r in _rows(self._read_saved())}
+            access.check(access.refuse_progress(by, rows, changes))
             updates = updated_rows(rows, changes, revisions or {}, self.rules)
-            return self._commit(rows, updates, by, source, at, happened)
+            return self._commit(rows, updates, access.name_of(by), source, at, happened)
         finally:
             lock.release()
 
@@ -214,27 +217,29 @@ class FileStore(Store):
         try:
             self._remove_temps()
             rows = {r["task_id"]: r for r in _rows(self._read_saved())}
+            access.check(access.refuse_verify(by, rows, task_ids))
             check_revisions(rows, {t: {} for t in task_ids}, revisions or {})
             done_by = self._done_by(task_ids, self._committed())
-            updates = {}
+            name, updates = access.name_of(by), {}
             for task_id in task_ids:
                 row = rows.get(task_id, default_row(task_id))
-                updates[task_id] = verified(row, by, utc_stamp(at), done_by.get(task_id, ""))
-            return self._commit(rows, updates, by, source, at)
+                updates[task_id] = verified(row, name, utc_stamp(at), done_by.get(task_id, ""))
+            return self._commit(rows, updates, name, source, at)
         finally:
             lock.release()
 
-    def migrate(self, by: str, at=None) -> SaveResult:
+    def migrate(self, by: Acting, at=None) -> SaveResult:
         """Carry the progress of tasks the plan renamed over to their new ids; the history keeps the old rows."""
         at = at or dt.datetime.now(dt.UTC)
         lock = self._locked()
         try:
+            access.check(access.refuse_store(by, "migrate"))
             self._remove_temps()
             rows = {r["task_id"]: r for r in _rows(self._read_saved())}
             updates = moved_rows(rows, self.rules)
             moved = {new: old for old, new in self.rules.renames.items() if new in updates}
             renamed = [(old, "renamed_to", "", new) for new, old in moved.items()]
-            return self._commit(rows, updates, by, "migrate", at, removed=renamed)
+            return self._commit(rows, updates, access.name_of(by), "migrate", at, removed=renamed)
         finally:
             lock.release()
 
@@ -244,7 +249,7 @@ class FileStore(Store):
         added: list[dict[str, Any]],
         changed: dict[str, dict[str, Any]],
         revisions: dict[str, int] | None,
-        by: str,
+        by: Acting,
         source: str,
         at: dt.datetime | None = None,
         check=None,
@@ -254,6 +259,8 @@ class FileStore(Store):
         lock = self._locked()
         try:
             self._remove_temps()
+            access.check(access.refuse_records(by, kind))
+            by = access.name_of(by)
             current = filerecords.rows(self.records(kind), schema)
             updates = planned_records(schema, current, added, changed, revisions or {}, self.rules, by, at)
             if check is not None:  # rules that need the progress as it is now, under the lock
@@ -344,28 +351,30 @@ class FileStore(Store):
                 path.unlink(missing_ok=True)
         hist.ParquetHistory(self.folder / "history").remove_temps()
 
-    def restore(self, name: str, by: str) -> SaveResult:
+    def restore(self, name: str, by: Acting) -> SaveResult:
         if name not in self.backups():
             raise StoreError(f"no backup named {name!r} in {self.backup_dir}; {self._backup_hint()}")
         backup = _typed(_read_raw(self.backup_dir / name, self), self.backup_dir / name, self)
         lock = self._locked()
         try:
+            access.check(access.refuse_store(by, "restore"))
             rows = {r["task_id"]: r for r in _rows(self._read_saved())}
             wanted = {r["task_id"]: r for r in _rows(backup)}
             updates = {
                 t: {**rows.get(t, default_row(t)), **{f: wanted.get(t, default_row(t))[f] for f in RESTORED}}
                 for t in set(rows) | set(wanted)
             }
-            return self._commit(rows, updates, by, f"restore:{name}", dt.datetime.now(dt.UTC))
+            return self._commit(rows, updates, access.name_of(by), f"restore:{name}", dt.datetime.now(dt.UTC))
         finally:
             lock.release()
 
-    def convert(self, to: str) -> str:
-        """Rewrite progress and history in the other format without changing a value."""
+    def convert(self, to: str, by: Acting | None = None) -> str:
+        """Rewrite progress and history in the other format without changing a value; ``by`` None: a local operator."""
         if to not in FORMATS:
             raise StoreError(f"unknown format {to!r}; expected csv or parquet")
         lock = self._locked()
         try:
+            access.check(access.refuse_store(by, "convert"))
             old = self.format()
             if old == to:
                 return f"{self.folder} already uses {to}"
@@ -387,9 +396,10 @@ class FileStore(Store):
         finally:
             lock.release()
 
-    def compact(self) -> int:
+    def compact(self, by: Acting | None = None) -> int:
         lock = self._locked()
         try:
+            access.check(access.refuse_store(by, "compact"))
             if self.format() != "parquet":
                 raise StoreError(f"{self.folder} keeps its history in history.csv; compact merges Parquet parts only")
             saved = self._read_saved()

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from support import DEMO_TODAY, ROOT
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+COOKIE_SECRET = "e2e-cookie-secret-of-forty-characters-00"
+ROLE_MAP = {"sms-leads": "lead", "sms-readers": "viewer"}
 
 
 def free_port() -> int:
@@ -23,13 +30,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(data: Path, log: Path, today: str = DEMO_TODAY) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` on 127.0.0.1 with its log in a file; waits for the health check."""
+def start_app(
+    data: Path, log: Path, today: str = DEMO_TODAY, secrets: Path | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on 127.0.0.1 with its log in a file; waits for the health check.
+
+    ``secrets``: the only secrets file the app reads (never the repository's or the machine's);
+    without one, a missing file: local mode.
+    """
     port = free_port()
     env = {**os.environ, "ROLLOUT_DATA": str(data), "ROLLOUT_TODAY": today, "ROLLOUT_USER": "Browser Tester"}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+               "--secrets.files", str(secrets or log.parent / "absent-secrets.toml")]  # fmt: skip
     handle = open(log, "w")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -87,6 +101,72 @@ def app_server(tmp_path_factory, demo_master):
     data = folder / "data"
     shutil.copytree(demo_master, data)
     process, url = start_app(data, folder / "streamlit.log")
+    yield url, data
+    stop_app(process)
+
+
+@dataclass
+class Provider:
+    """oidc-provider-mock on a loopback port: whoever signs in gets the claims set for their subject."""
+
+    url: str
+
+    @property
+    def discovery(self) -> str:
+        return f"{self.url}/.well-known/openid-configuration"
+
+    def set_user(self, sub: str, claims: dict) -> None:
+        request = urllib.request.Request(
+            f"{self.url}/users/{quote(sub, safe='')}", data=json.dumps(claims).encode(), method="PUT",
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 204
+
+
+@pytest.fixture(scope="session")
+def provider():
+    """The identity provider in a thread of the test process, on 127.0.0.1 (its own runner binds to localhost)."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    with warnings.catch_warnings(record=True):  # Authlib announces its own deprecations on import, whatever the filters
+        import oidc_provider_mock
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args) -> None:  # one line per request would bury a failure's output
+            pass
+
+    server = make_server("127.0.0.1", 0, oidc_provider_mock.app(), threaded=True, request_handler=Quiet)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    yield Provider(f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def write_secrets(path: Path, provider: Provider) -> Path:
+    """The test server's own secrets file: sign-in against the provider, the browser on 127.0.0.1 as well."""
+    auth = {
+        "redirect_uri": "http://127.0.0.1:{port}/oauth2callback",  # Streamlit fills in its port
+        "cookie_secret": COOKIE_SECRET,
+        "client_id": "rollout-e2e",
+        "client_secret": "rollout-e2e-secret",
+        "server_metadata_url": provider.discovery,
+    }
+    lines = ["[auth]", *(f"{k} = {json.dumps(v)}" for k, v in auth.items()), "", "[rollout.role_map]"]
+    lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in ROLE_MAP.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def signed_in_server(tmp_path_factory, demo_master, provider):
+    """The app with sign-in on a private copy of the demo data; yields (url, data folder)."""
+    folder = tmp_path_factory.mktemp("e2e-sign-in")
+    data = folder / "data"
+    shutil.copytree(demo_master, data)
+    process, url = start_app(data, folder / "streamlit.log", secrets=write_secrets(folder / "secrets.toml", provider))
     yield url, data
     stop_app(process)
 

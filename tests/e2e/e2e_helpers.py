@@ -48,3 +48,20 @@ def grid_cell(page, column: str, row: int, grid: int = 0):
     cell = frame.locator(f'[data-testid="glide-cell-{index}-{row}"]')
     cell.and_(page.locator('[aria-selected="true"]')).wait_for(state="attached")
     return cell
+
+
+def sign_in(page, url: str, provider, sub: str, claims: dict) -> None:
+    """Sign in as a person does, on the provider's page: the app's Sign in, the subject typed, Authorize.
+
+    The provider's form takes only the subject: its claims are set beforehand. Streamlit brings
+    everyone back to the overview after a sign-in.
+    """
+    provider.set_user(sub, claims)
+    page.goto(url)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url("**/oauth2/authorize?**")
+    page.locator("input[name='sub']").fill(sub)
+    page.get_by_role("button", name="Authorize", exact=True).click()
+    page.wait_for_url(f"{url}/")
+    page.locator('[data-testid="stSidebar"]').get_by_text("Signed in as").wait_for(timeout=60_000)
+    wait_ready(page)

@@ -32,16 +32,15 @@ st.caption(
 coverage = assurance.audit_coverage(plan, records["assessments"], today)
 with st.container(horizontal=True):
     st.metric(assurance.CONFORMANT, f"{counts['conformant']} of {counts['clauses']}", help=assurance.CONFORMANT_HELP,
-              border=True, width=200)  # fmt: skip
-    st.metric("Open major findings", counts["open_major"], border=True, width=180)
-    st.metric("Clauses not assessed", counts["not_assessed"], border=True, width=180)
+              border=True, width="content")  # fmt: skip
+    st.metric("Open major findings", counts["open_major"], border=True, width="content")
+    st.metric("Clauses not assessed", counts["not_assessed"], border=True, width="content")
     st.metric(
-        f"Internal audit, last {assurance.AUDIT_MONTHS} months", f"{int(coverage['covered'].sum())} of {len(coverage)}",
-        help="Clauses an internal audit assessed (itself or a clause above it) in the last 12 months.",
-        border=True, width=220,
+        "Internally audited", f"{int(coverage['covered'].sum())} of {len(coverage)}", border=True, width="content",
+        help=f"Clauses an internal audit assessed (itself or a clause above it) in the last {assurance.AUDIT_MONTHS} months.",
     )  # fmt: skip
     st.metric(assurance.STAGE2, "Yes" if conformity.ready else "Not yet", help=assurance.STAGE2_RULE, border=True,
-              width=170)  # fmt: skip
+              width="content")  # fmt: skip
 if conformity.ready:
     st.success(assurance.STAGE2_RULE)
 else:

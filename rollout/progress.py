@@ -136,7 +136,7 @@ def apply_change(row: dict[str, Any], change: Mapping[str, Any]) -> dict[str, An
             elif name in values.DATE_FIELDS:
                 new[name] = values.normalise_date(raw)
             elif name in values.TEXT_FIELDS:
-                new[name] = values.normalise_text(raw)
+                new[name] = values.normalise_stored_text(raw)
             else:
                 raise values.ValueProblem(f"unknown field; expected one of {', '.join(values.FIELDS)}")
         except values.ValueProblem as exc:

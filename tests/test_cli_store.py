@@ -122,3 +122,30 @@ def test_demo_fills_an_empty_folder(tmp_path, monkeypatch, capsys):
 def test_options_are_accepted_after_the_command(demo_data, capsys):
     assert main(["status", "--json", "--data", str(demo_data)]) == 0
     assert json.loads(capsys.readouterr().out)["tasks"] == 109
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400"])
+def test_a_percent_that_is_no_finite_number_is_refused_without_a_traceback(cli, value):
+    code, _, err = cli("set", "P4.01", f"percent={value}")
+    assert code == 1 and "percent" in err and "Traceback" not in err
+
+
+def test_a_note_as_long_as_a_cell_holds_survives_an_untouched_workbook_round_trip(cli, tmp_path):
+    note = "=" + "x" * 32_765  # the export quotes it: 32,767 characters in the cell
+    assert cli("set", "P4.01", f"notes={note}")[0] == 0
+    code, out, err = cli("set", "P4.02", "notes=" + "x" * 32_768)
+    assert code == 1 and "32,767" in err
+    cli("export", str(tmp_path / "out.xlsx"))
+    code, out, err = cli("import", str(tmp_path / "out.xlsx"))
+    assert code == 0 and "nothing to save" in out, out + err
+
+
+def test_a_workbook_export_names_a_saved_value_it_could_not_keep(bundled_plan, demo_data):
+    from rollout.sheets.exporter import ExportError, export_bytes
+    from rollout.stores.files import FileStore
+
+    progress = FileStore(demo_data, list(bundled_plan.tasks)).load().progress
+    progress.loc[progress["task_id"] == "P1.01", "notes"] = "saved before the rule \x1b[31m"
+    with pytest.raises(ExportError, match=r"P1\.01 notes holds the control character U\+001B"):
+        export_bytes(bundled_plan, progress)
+    assert export_bytes(bundled_plan, progress, ".csv")

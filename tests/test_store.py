@@ -110,6 +110,11 @@ def test_a_save_that_changes_nothing_writes_nothing(tmp_path):
         ({"due": "2026-02-30"}, "due", "not a real date"),
         ({"start": "2026-03-01", "due": "2026-02-01"}, "due", "before start"),
         ({"colour": "red"}, "colour", "unknown field"),
+        ({"percent": "nan"}, "percent", "not a number"),
+        ({"percent": float("inf")}, "percent", "out of range"),
+        ({"percent": "1e400"}, "percent", "out of range"),
+        ({"notes": "clear\x1b[2J"}, "notes", "control character U+001B"),
+        ({"owner": "a" * 40_000}, "owner", "a spreadsheet cell holds 32,767"),
     ],
 )
 def test_bad_values_are_refused_naming_task_and_field_and_nothing_is_written(tmp_path, change, field, fragment):

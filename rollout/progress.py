@@ -32,8 +32,20 @@ COLUMNS = [
 INT_COLUMNS = ("percent", "revision", "seq")
 
 
+@dataclass(frozen=True)
+class Advice:
+    """The action that repairs what an error reports, as data: the CLI words it as a command, a page as a control."""
+
+    action: str  # "restore"
+    argument: str  # what to restore: a backup's name
+
+
 class StoreError(Exception):
-    """A data folder problem; the message names the file and what to do."""
+    """A data folder problem; the message names the file and what was wrong, ``advice`` what repairs it."""
+
+    def __init__(self, message: str, advice: Advice | None = None):
+        super().__init__(message)
+        self.advice = advice
 
 
 class ChangeError(StoreError):
@@ -89,6 +101,7 @@ class SaveResult:
     seq: int
     tasks: list[str]
     history_rows: int
+    repaired: str = ""  # what a restore repaired without changing a value (the history), in words
 
 
 def default_row(task_id: str) -> dict[str, Any]:

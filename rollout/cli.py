@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import re
+import shlex
 import sys
 
 from rollout import config, overview, readiness, values
 from rollout.plan import Plan, PlanError, load_plan
-from rollout.progress import ChangeError, ConflictError, StoreError
+from rollout.progress import Advice, ChangeError, ConflictError, StoreError
 from rollout.stores.files import FileStore
 
 
@@ -27,8 +31,21 @@ def plan_of(args: argparse.Namespace) -> Plan:
     return load_plan(config.phases_dir(getattr(args, "phases", None)))
 
 
-def store_of(args: argparse.Namespace, plan: Plan) -> FileStore:
-    return FileStore(config.data_dir(getattr(args, "data", None)), list(plan.tasks))
+def store_of(args: argparse.Namespace, plan: Plan, existing: bool = True) -> FileStore:
+    """The store of --data; ``existing``: refuse a folder that does not exist (only demo makes one)."""
+    store = FileStore(config.data_dir(getattr(args, "data", None)), list(plan.tasks))
+    if existing:
+        store.require_folder()
+    return store
+
+
+def outside(store: FileStore, path: str | None) -> str | None:
+    """``path``, unless it is one of the data folder's own files or folders: no command writes over those."""
+    if path is not None and store.holds(path):
+        raise CliError(
+            f"{path}: is one of the data folder's own files or folders ({store.folder}); choose another path"
+        )
+    return path
 
 
 def loaded(args: argparse.Namespace):
@@ -119,9 +136,9 @@ def cmd_history(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     from rollout.sheets.exporter import ExportError, write_export
 
-    plan, _, snapshot, _ = loaded(args)
+    plan, store, snapshot, _ = loaded(args)
     try:
-        rows = write_export(args.file, plan, snapshot.progress)
+        rows = write_export(outside(store, args.file), plan, snapshot.progress)
     except ExportError as exc:
         raise CliError(str(exc)) from None
     print(f"wrote {rows} tasks to {args.file}")
@@ -139,22 +156,23 @@ def cmd_compact(args: argparse.Namespace) -> None:
 def cmd_restore(args: argparse.Namespace) -> None:
     store = store_of(args, plan_of(args))
     if args.backup is None:
-        names = store.backups()
+        names = store.restorable()
         print("\n".join(names) if names else f"no backups in {store.backup_dir} yet")
         return
     result = store.restore(args.backup, by=config.user(args.by))
-    print(
-        f"restored {args.backup}: {len(result.tasks)} tasks changed (change {result.seq})"
-        if result.tasks
-        else f"{args.backup} matches the current progress; nothing changed"
-    )
+    if result.repaired:
+        print(f"restored {args.backup}: {result.repaired}")
+    elif result.tasks:
+        print(f"restored {args.backup}: {len(result.tasks)} tasks changed (change {result.seq})")
+    else:
+        print(f"{args.backup} matches the current progress; nothing changed")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from rollout.demo import write_demo
 
     plan = plan_of(args)
-    store = store_of(args, plan)
+    store = store_of(args, plan, existing=False)
     saves = write_demo(plan, store, config.today(args.today))
     print(f"wrote the demo into {store.folder}: {saves} saves")
 
@@ -226,8 +244,9 @@ def cmd_import(args: argparse.Namespace) -> None:
 def cmd_template(args: argparse.Namespace) -> None:
     from rollout.sheets.exporter import ExportError, write_template
 
+    plan = plan_of(args)
     try:
-        rows = write_template(args.file, plan_of(args))
+        rows = write_template(outside(store_of(args, plan, existing=False), args.file), plan)
     except ExportError as exc:
         raise CliError(str(exc)) from None
     print(f"wrote the import template with {rows} tasks to {args.file}")
@@ -241,7 +260,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     try:
         since = committee.since_date(args.since, today)
         pack = committee.build_pack(plan, table, store.history(), today, since, args.edition)
-        written = report.write_report(args.file, pack, png_dir=args.png)
+        written = report.write_report(outside(store, args.file), pack, png_dir=outside(store, args.png))
     except (committee.CommitteeError, report.ReportError) as exc:
         raise CliError(str(exc)) from None
     print(f"wrote the steering committee pack to {written[0]} (changes since {since})")
@@ -323,7 +342,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Control characters in stored values would move the cursor, recolour or clear a terminal; bidi
+# overrides reorder what it shows. Every line the CLI prints shows them as \u escapes (valid in JSON too).
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class Printable(io.TextIOBase):
+    """A text stream writing through ``printable`` to another."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def advised(advice: Advice, args: argparse.Namespace) -> str:
+    """The command that does what an error advises."""
+    data = f" --data {shlex.quote(args.data)}" if getattr(args, "data", None) else ""
+    return f"to repair it: python -m rollout{data} {advice.action} {shlex.quote(advice.argument)}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    with contextlib.redirect_stdout(Printable(sys.stdout)), contextlib.redirect_stderr(Printable(sys.stderr)):
+        return run(argv)
+
+
+def run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -341,7 +394,12 @@ def main(argv: list[str] | None = None) -> int:
     except ChangeError as exc:
         print(f"refused, nothing saved:\n{exc}", file=sys.stderr)
         return 1
-    except (CliError, StoreError, config.ConfigError, values.ValueProblem, OSError) as exc:
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.advice:
+            print(advised(exc.advice, args), file=sys.stderr)
+        return 1
+    except (CliError, config.ConfigError, values.ValueProblem, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -149,3 +149,78 @@ def test_a_workbook_export_names_a_saved_value_it_could_not_keep(bundled_plan, d
     with pytest.raises(ExportError, match=r"P1\.01 notes holds the control character U\+001B"):
         export_bytes(bundled_plan, progress)
     assert export_bytes(bundled_plan, progress, ".csv")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "{data}/progress.csv"],
+        ["export", "{data}/history.csv"],
+        ["export", "{data}/../data/./progress.xlsx"],
+        ["export", "{data}/backups/progress-copy.csv"],
+        ["export", "{data}/findings.csv"],
+        ["export", "{link}"],
+        ["template", "{data}/mappings.yaml"],
+        ["template", "{data}/history.csv"],
+        ["report", "{data}/.lock"],
+        ["report", "{tmp}/pack.html", "--png", "{data}/history"],
+    ],
+)
+def test_no_command_writes_over_a_file_of_the_store(cli, demo_data, tmp_path, args):
+    (tmp_path / "link.csv").symlink_to(demo_data / "history.csv")
+    before = {p: p.read_bytes() for p in demo_data.rglob("*") if p.is_file()}
+    words = [a.format(data=demo_data, link=tmp_path / "link.csv", tmp=tmp_path) for a in args]
+    code, _, err = cli(*words)
+    assert code == 1 and "is one of the data folder's own files or folders" in err, err
+    assert {p: p.read_bytes() for p in demo_data.rglob("*") if p.is_file()} == before
+    code, out, _ = cli("history", "P1.01", "--json")
+    assert code == 0 and json.loads(out), "the change log still reads"
+
+
+@pytest.mark.parametrize("command", [["status"], ["set", "P4.01", "owner=x"], ["history"], ["restore"]])
+def test_a_misspelt_data_folder_is_refused_not_created(cli, tmp_path, command):
+    code, _, err = cli("--data", str(tmp_path / "dta"), *command)
+    assert code == 1 and f"{tmp_path / 'dta'}: no such data folder; create it first or check the spelling" in err
+    assert not (tmp_path / "dta").exists()
+
+
+def test_the_command_line_never_prints_a_terminal_control_character(cli):
+    for args in (["history", "P4\x1b[2J"], ["set", "P9\x1b]0;owned\x07", "owner=x"], ["set", "P4.01", "notes=\x9b1m"]):
+        _, out, err = cli(*args)
+        assert not any(c in out + err for c in "\x1b\x07\x9b"), out + err
+    assert "P4\\u001b[2J" in cli("history", "P4\x1b[2J")[1]
+
+
+def test_escaped_json_still_reads_as_the_same_values():
+    from rollout.cli import printable
+
+    value = {"by": "Eve\x1b[2J\x9b\u202e", "notes": "line\nbreak\ttab"}
+    assert json.loads(printable(json.dumps(value, ensure_ascii=False))) == value
+
+
+def test_a_name_with_control_characters_is_refused(cli):
+    code, _, err = cli("set", "P4.01", "owner=Ann", "--by", "Eve\x1b[2J")
+    assert code == 1 and "U+001B" in err and "Traceback" not in err
+
+
+def test_a_damage_message_words_its_repair_as_a_command_that_works(cli, demo_data):
+    newest = sorted(p.name for p in (demo_data / "backups").glob("progress-*"))[-1]
+    (demo_data / "progress.csv").write_bytes(b"task_id,status\nP1.01,done\n")
+    code, _, err = cli("status")
+    assert code == 1 and f"to repair it: python -m rollout restore {newest}" in err
+    code, out, err = cli("restore", newest)
+    assert code == 0 and f"restored {newest}" in out, err
+    assert cli("status")[0] == 0
+
+
+def test_a_damaged_history_is_listed_restored_and_blocks_saves_meanwhile(cli, demo_data):
+    whole = (demo_data / "history.csv").read_bytes()
+    (demo_data / "history.csv").write_bytes(whole[: len(whole) // 2])
+    code, _, err = cli("set", "P4.01", "owner=x")
+    assert code == 1 and "history.csv" in err and "to repair it: python -m rollout restore history-" in err
+    code, out, _ = cli("restore")
+    (name,) = [n for n in out.split() if n.startswith("history-")]
+    code, out, err = cli("restore", name)
+    assert code == 0 and "history.csv restored from" in out, err
+    assert (demo_data / "history.csv").read_bytes() == whole
+    assert cli("set", "P4.01", "owner=x")[0] == 0

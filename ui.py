@@ -8,6 +8,7 @@ every page. Cached values are shared: pages treat them as read-only.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import re
 import shutil
@@ -147,15 +148,50 @@ def _state(folder: str, _store: FileStore, _plan_obj: Plan, key: tuple) -> State
 
 
 def state() -> State:
-    """Progress and the task table, reloaded only when a file changed."""
+    """Progress and the task table, reloaded only when a file changed; a folder the store refuses stops the page."""
     current, p = store(), plan()
-    key = (str(current.folder), _mtimes(phases_dir()), current.version(), str(today()))
-    try:
+
+    def load() -> State:
+        current.require_folder()
+        key = (str(current.folder), _mtimes(phases_dir()), current.version(), str(today()))
         return _state(str(current.folder), current, p, key)
+
+    return or_stop(load)
+
+
+def or_stop(read: Callable[[], T]) -> T:
+    """``read()``; a StoreError is shown with the repair it advises, and the page stops there.
+
+    Inside ``computed`` the error goes up to it and is shown there, outside the cache: a cached
+    function may not draw a widget.
+    """
+    try:
+        return read()
     except StoreError as exc:
-        st.error(str(exc))
-        st.info("Nothing was changed. Restore a backup from the command line: `python -m rollout restore`.")
+        if _computing.get():
+            raise
+        show_store_error(exc)
         st.stop()
+
+
+def show_store_error(exc: StoreError) -> None:
+    """A store's refusal, and its advice as a control: a button that restores the backup named."""
+    st.error(str(exc))
+    advice = exc.advice
+    if advice is None or advice.action != "restore":
+        return
+    name = user().strip()
+    clicked = st.button(
+        f"Restore {advice.argument}", type="primary", disabled=not name,
+        help=None if name else "Enter your name in the sidebar first: a restore records who made it.",
+    )  # fmt: skip
+    if clicked:
+        try:
+            store().restore(advice.argument, by=name)
+        except StoreError as failed:
+            st.error(str(failed))
+            return
+        st.rerun()
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -163,9 +199,20 @@ def _computed(name: str, key: tuple, _compute: Callable[[], Any]) -> Any:
     return _compute()
 
 
+_computing = contextvars.ContextVar("computing", default=False)
+
+
 def computed(name: str, compute: Callable[[], T], *extra: Any) -> T:
     """A figure or table computed once per state of the files (and the extra keys given)."""
-    return _computed(name, (state().key, *extra), compute)
+
+    def marked() -> T:
+        token = _computing.set(True)
+        try:
+            return compute()
+        finally:
+            _computing.reset(token)
+
+    return or_stop(lambda: _computed(name, (state().key, *extra), marked))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -176,7 +223,7 @@ def _history(folder: str, _store: FileStore, key: tuple) -> pd.DataFrame:
 def history() -> pd.DataFrame:
     """The committed change log (shared and read-only)."""
     current = store()
-    return _history(str(current.folder), current, state().key)
+    return or_stop(lambda: _history(str(current.folder), current, state().key))
 
 
 def overview() -> Overview:

@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import filelock
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -771,17 +772,19 @@ def _typed(raw: pd.DataFrame, path: Path, store: FileStore) -> pd.DataFrame:
     return frame
 
 
-_LOWEST = {s: values.allowed_percent(s).start for s in values.STATUSES}
-_HIGHEST = {s: values.allowed_percent(s).stop - 1 for s in values.STATUSES}
+_STATUSES = pd.Index(values.STATUSES)
+_LOWEST = np.array([values.allowed_percent(s).start for s in values.STATUSES])
+_HIGHEST = np.array([values.allowed_percent(s).stop - 1 for s in values.STATUSES])
 
 
 def _unsaveable(frame: pd.DataFrame) -> list[str]:
     """Rows no save could have written: a percent its status does not allow, a revision and seq out of step
     (each save raises a task's revision by one and takes the next seq), due before start."""
     status, percent, revision, seq = (frame[c] for c in ("status", "percent", "revision", "seq"))
-    low, high = status.map(_LOWEST), status.map(_HIGHEST)
+    at = _STATUSES.get_indexer(status)  # every status is known by now
+    low, high = _LOWEST[at], _HIGHEST[at]
     checks = [
-        (~percent.between(low, high), lambda i: f"percent {percent[i]} with status {status[i]}, which takes {low[i]} to {high[i]}"),
+        ((percent < low) | (percent > high), lambda i: f"percent {percent[i]} with status {status[i]}, which takes {low[i]} to {high[i]}"),
         ((revision < 0) | (seq < 0), lambda i: f"revision {revision[i]} or seq {seq[i]} below 0"),
         ((revision == 0) != (seq == 0), lambda i: f"revision {revision[i]} with seq {seq[i]}"),
         (revision > seq, lambda i: f"revision {revision[i]} above seq {seq[i]}"),

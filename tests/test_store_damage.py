@@ -318,3 +318,12 @@ def test_the_store_knows_its_own_files_through_links_and_relative_paths(tmp_path
            "data/findings.xlsx", "data/assessments.csv", "data/decisions.parquet", "data/Progress.CSV"]  # fmt: skip
     assert [p for p in own if not s.holds(p)] == []
     assert not any(s.holds(p) for p in ["data/report.html", "export.csv", "data", "data/samples/x.xlsx"])
+
+
+def test_a_backup_holding_values_no_save_writes_is_refused_without_advising_itself(tmp_path):
+    s = store(tmp_path)
+    newest = s.backup_dir / s.backups()[-1]
+    newest.write_text(newest.read_text().replace(",in_progress,10,", ",in_progress,150,"))
+    with pytest.raises(StoreError, match=r"percent 150 with status in_progress.*choose another backup") as caught:
+        s.restore(newest.name, by="Ann")
+    assert caught.value.advice is None

@@ -376,7 +376,7 @@ class FileStore(Store):
             names = []
         listing = f"history backups: {', '.join(names[-3:])} (newest last)" if names else "no history backup exists"
         return _HistoryDamaged(
-            f"{problem}; it was not changed, and saves wait until it is repaired. {listing}",
+            f"{problem}; it was not changed, and saves are refused until it is repaired. {listing}",
             Advice("restore", names[-1]) if names else None,
         )
 
@@ -573,7 +573,10 @@ class FileStore(Store):
             listing = ", ".join(self.backups()[-5:]) or "none yet"
             raise StoreError(f"no backup named {name!r} in {self.backup_dir}; backups: {listing}")
         path = self.backup_dir / name
-        backup = _typed(_read_raw(path, self), path, self)
+        try:
+            backup = _typed(_read_raw(path, self), path, self)
+        except _ProgressDamaged as exc:  # its advice would name the newest backup, perhaps this very one
+            raise StoreError(f"{exc}; choose another backup") from None
         with self._locked():
             self._prepare_write()
             try:

@@ -17,8 +17,11 @@ below the committed ``seq`` lost committed changes; a history holding more than 
 it was not left so by a save. Only then, and only rows of exactly the next ``seq``, does a save
 move history rows aside: those of a save that crashed before its commit. The checks read the
 record, the progress file and the ends of the history, so a save costs the same next to a
-history of a thousand rows or a million. A folder saved before the record existed is trusted
-as progress says, and checked against the history's end; its next save writes the record.
+history of a thousand rows or a million. Damage strictly inside the history (its ends and
+length intact) is found by every full read instead (the pages, `history`, restore, convert,
+compact); a save appending to such a file loses nothing, its backup holding the same rows
+whole. A folder saved before the record existed is trusted as progress says, and checked
+against the history's end; its next save writes the record.
 Loads run the same checks, tolerating what a concurrent save explains (they hold no lock):
 they read progress before the record, so the record is never more than one save behind what
 they read, and when it is ahead, a save committed meanwhile and they read again.
@@ -36,8 +39,14 @@ row, since no value changes. A progress backup restores as a new save; when the 
 itself is damaged, the committed state it replaces is rebuilt from the history, and the
 damaged file is kept as ``progress-damaged-<stamp>``.
 
-Readers open each file once; a file that vanished or was replaced while a folder was read
-(a convert or compaction at work) makes them read the whole folder again.
+Readers open each file once, so a file replaced meanwhile is read old or new, never mixed. A
+file that vanished while the folder was read, or damage seen while the folder changed (a save,
+convert or compaction at work), makes them read the whole folder again; only damage in a
+folder that stood still is reported.
+
+Savers take turns for the lock (turns.py), so one that saves again and again cannot keep
+another waiting; a refusal after the timeout says whether other saves kept the lock busy or
+none finished.
 
 Symbolic links among the store's files are refused for writes: the atomic rename would turn
 the link into a plain file and leave the file it points to stale, outside the lock's folder.

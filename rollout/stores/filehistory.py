@@ -189,7 +189,7 @@ class CsvHistory:
                 source.seek(have)
                 out.write(source.read(end - have))
             out.flush()
-            os.fsync(out.fileno())
+            os.fsync(out.fileno())  # the copy a restore relies on: whole on the disk, as the history is
         return True
 
     def is_whole(self) -> bool:

@@ -271,10 +271,12 @@ class FileStore(Store):
         return record["seq"] if record else -1
 
     def _write_record(self, seq: int, rows: int, fmt: str) -> None:
+        """Not synced: the next save's sync of the folder makes it last, and a record a power cut loses or
+        leaves empty reads as one save behind progress, or as none; both are accounted for."""
         record = {"seq": seq, "rows": rows}
         if fmt == "csv":
             record["history_bytes"] = self._history("csv").committed_end(seq)
-        atomic_write(self.folder / COMMIT, lambda temp: temp.write_text(json.dumps(record) + "\n"))
+        atomic_write(self.folder / COMMIT, lambda temp: temp.write_text(json.dumps(record) + "\n"), durable=False)
 
     def _account(self, exact: bool) -> _Committed:
         """The saved rows and the last committed save, or a StoreError naming what cannot be accounted for.
@@ -554,7 +556,8 @@ class FileStore(Store):
         def keep_previous() -> None:
             if backup and path.exists():
                 self.backup_dir.mkdir(exist_ok=True)
-                atomic_write(self.backup_dir / backup, lambda temp: shutil.copyfile(path, temp))
+                # not synced: a backup a power cut leaves short is not offered (backups() checks)
+                atomic_write(self.backup_dir / backup, lambda temp: shutil.copyfile(path, temp), durable=False)
                 for old in self._names(_PROGRESS_BACKUP)[:-KEEP_BACKUPS]:
                     (self.backup_dir / old).unlink(missing_ok=True)
 

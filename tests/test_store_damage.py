@@ -327,3 +327,11 @@ def test_a_backup_holding_values_no_save_writes_is_refused_without_advising_itse
     with pytest.raises(StoreError, match=r"percent 150 with status in_progress.*choose another backup") as caught:
         s.restore(newest.name, by="Ann")
     assert caught.value.advice is None
+
+
+def test_a_commit_record_a_power_cut_left_empty_reads_as_none(tmp_path):
+    s = store(tmp_path)
+    (tmp_path / ".commit").write_bytes(b"")
+    assert s.load().seq == 5
+    s.save({TASKS[5]: {"owner": "x"}}, None, by="b", source="cli")
+    assert json.loads((tmp_path / ".commit").read_text())["seq"] == 6

@@ -335,3 +335,13 @@ def test_a_commit_record_a_power_cut_left_empty_reads_as_none(tmp_path):
     assert s.load().seq == 5
     s.save({TASKS[5]: {"owner": "x"}}, None, by="b", source="cli")
     assert json.loads((tmp_path / ".commit").read_text())["seq"] == 6
+
+
+def test_compact_refuses_a_damaged_history_and_merges_nothing(tmp_path):
+    s = store(tmp_path, "parquet")
+    part = sorted((tmp_path / "history").glob("part-*"))[2]
+    part.unlink()
+    before = snapshot_of(tmp_path)
+    with pytest.raises(StoreError, match=r"change 3 is missing or out of place"):
+        s.compact()
+    assert snapshot_of(tmp_path) == before

@@ -306,7 +306,9 @@ class ParquetHistory:
         parts = [(n, p) for n, p in self._parts() if n <= committed]
         if len(parts) < 2:
             return 0
-        table = pa.Table.from_pandas(self.read(committed), schema=SCHEMA, preserve_index=False)
+        frame = self.read(committed)
+        check_sequence(frame, committed, self.folder)  # a damaged history is reported, never merged
+        table = pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
         first = parts[0][1]
         atomic_write(first, lambda temp: pq.write_table(table, temp))
         for _, path in parts[1:]:

@@ -703,8 +703,10 @@ class FileStore(Store):
             state = self._account_locked()
             if state.fmt != "parquet":
                 raise StoreError(f"{self.folder} keeps its history in history.csv; compact merges Parquet parts only")
-            self._events("parquet", state.seq)  # a damaged history is reported, never merged
-            merged = self._history("parquet").compact(state.seq)
+            try:
+                merged = self._history("parquet").compact(state.seq)
+            except hist.HistoryError as exc:
+                raise self._history_damage(str(exc)) from None
             names = self._names(_HISTORY_BACKUP["parquet"])
             if merged and names:
                 with contextlib.suppress(OSError, hist.HistoryError):  # the backup stays whole, only less compact

@@ -345,3 +345,16 @@ def test_compact_refuses_a_damaged_history_and_merges_nothing(tmp_path):
     with pytest.raises(StoreError, match=r"change 3 is missing or out of place"):
         s.compact()
     assert snapshot_of(tmp_path) == before
+
+
+def test_a_load_overtaken_by_saves_reads_the_earlier_save_not_damage(tmp_path, fmt):
+    reader, writer = store(tmp_path, fmt), FileStore(tmp_path, TASKS)
+    turns = iter(range(6, 100))
+
+    def record_after_a_save():  # every time: a save commits between reading progress and reading the record
+        writer.save({TASKS[next(turns) % 40]: {"owner": "meanwhile"}}, None, by="w", source="cli")
+        return FileStore._record(reader)
+
+    reader._record = record_after_a_save
+    snapshot = reader.load()
+    assert snapshot.seq == 5 and len(reader.history(committed=snapshot.seq)) == 13

@@ -24,7 +24,8 @@ whole. A folder saved before the record existed is trusted as progress says, and
 against the history's end; its next save writes the record.
 Loads run the same checks, tolerating what a concurrent save explains (they hold no lock):
 they read progress before the record, so the record is never more than one save behind what
-they read, and when it is ahead, a save committed meanwhile and they read again.
+they read; when it is ahead and progress was replaced meanwhile, what they read is the whole
+file of an earlier save, and they use it as such.
 
 History backups: the history only grows, so its backup is a copy that grows with it. Copying
 the whole history on every save would make a save's cost grow with the history; instead a
@@ -288,14 +289,19 @@ class FileStore(Store):
         except _BothFormats as exc:
             raise _Changed(exc) from None
         path = self.progress_path(fmt)
-        saved = _typed(_read_raw(path, self), path, self) if path.exists() else None
-        record = self._record()
-        seq = self._committed(saved, record, path, exact)
+        before = _identity(path)
+        saved = _typed(_read_raw(path, self), path, self) if before else None
+        record = self._record()  # read after progress: it is never more than one save behind what was read
+        seq = self._committed(saved, record, path, moved=_identity(path) != before)
         self._check_history(fmt, seq, record, exact)
         return _Committed(saved if saved is not None else _typed(_no_rows(), path, self), seq, fmt)
 
-    def _committed(self, saved: pd.DataFrame | None, record: dict | None, path: Path, exact: bool) -> int:
-        """The last committed save: progress's, when the commit record agrees with it."""
+    def _committed(self, saved: pd.DataFrame | None, record: dict | None, path: Path, moved: bool) -> int:
+        """The last committed save: progress's, when the commit record agrees with it.
+
+        ``moved``: progress was replaced while it was read (only ever without the lock): a record ahead
+        of it then describes a later save, and what was read is the whole file of an earlier one.
+        """
         if saved is None:
             if record and record["seq"]:
                 raise self._progress_damage(path, f"is missing, but change {record['seq']} was committed")
@@ -308,14 +314,13 @@ class FileStore(Store):
             return top
         if top == seq + 1 and rows <= len(saved) <= rows + int((saved["seq"] == top).sum()):
             return top  # committed; the crash came before its record was written
-        damage = self._progress_damage(
+        if top < seq and moved:
+            return top
+        raise self._progress_damage(
             path,
             f"damaged: it holds {len(saved)} rows up to change {top}, but change {seq}, the last committed, "
             f"left {rows} rows: rows were lost or changed outside the tool",
         )
-        if top < seq and not exact:
-            raise _Changed(damage)  # or a save committed between our reading progress and its record
-        raise damage
 
     def _check_history(self, fmt: str, seq: int, record: dict | None, exact: bool) -> None:
         """The history's ends against the committed save; without a record, progress takes the blame."""
@@ -661,7 +666,7 @@ class FileStore(Store):
         path = self.progress_path(fmt)
         try:
             saved = _typed(_read_raw(path, self), path, self) if path.exists() else None
-            seq = self._committed(saved, record, path, exact=True)
+            seq = self._committed(saved, record, path, moved=False)
             return seq, len(saved) if saved is not None else 0
         except _ProgressDamaged:
             if record is None:
@@ -725,6 +730,15 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+def _identity(path: Path) -> tuple | None:
+    """What tells one version of a file from the next (a save renames a new file into place)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_ino, info.st_mtime_ns, info.st_size
 
 
 def _same_file(a: Path, b: Path) -> bool:

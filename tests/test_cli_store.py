@@ -113,6 +113,7 @@ def test_convert_compact_and_restore_from_the_command_line(cli, demo_data):
     assert code == 0 and (demo_data / "progress.csv").exists()
 
 
+@pytest.mark.slow
 def test_demo_fills_an_empty_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ROLLOUT_DATA", str(tmp_path / "fresh"))
     assert main(["demo", "--today", DEMO_TODAY]) == 0

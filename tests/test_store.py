@@ -181,6 +181,7 @@ def _save_many(folder: str, worker: int, count: int) -> None:
         s.save({mine[i % 25]: {"notes": f"worker {worker} change {i}"}}, None, by=f"w{worker}", source="cli")
 
 
+@pytest.mark.slow
 def test_four_processes_saving_fifty_changes_each_lose_nothing(tmp_path, fmt):
     s = store(tmp_path, fmt)
     with ProcessPoolExecutor(4) as pool:
@@ -383,6 +384,7 @@ def test_the_version_token_changes_with_every_save(tmp_path, fmt):
     assert len(seen) == 4
 
 
+@pytest.mark.slow
 def test_demo_is_deterministic_and_refuses_a_folder_with_progress(tmp_path, bundled_plan, demo_master):
     from rollout.demo import write_demo
 

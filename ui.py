@@ -31,7 +31,9 @@ from rollout.plan import EDITION_NAMES, Plan, PlanError, load_plan
 from rollout.progress import ChangeError, Conflict, ConflictError, SaveResult, StoreError
 from rollout.sheets import importer
 from rollout.sheets.spreadsheet import SpreadsheetError
+from rollout.stores import Store, open_store
 from rollout.stores.files import FileStore
+from rollout.stores.live import Watcher
 
 PAGES = [
     ("app.py", "Overview", ":material/dashboard:"),
@@ -102,8 +104,8 @@ class Source(NamedTuple):
 
 
 # settings ------------------------------------------------------------------------
-def data_dir() -> Path:
-    """The data folder in use: the demo's while exploring it, else ROLLOUT_DATA (or data/)."""
+def data_dir() -> Path | str:
+    """The data in use: the demo's folder while exploring it, else ROLLOUT_DATA (a folder or a database URL)."""
     return Path(st.session_state["demo_dir"]) if st.session_state.get("demo_dir") else config.data_dir()
 
 
@@ -185,8 +187,8 @@ def source() -> Source:
     """The state of the files the pages show, read fresh on every run (a few stat calls)."""
     phases = config.phases_dir()
     plan_files = sorted(phases.glob("*.y*ml")) if phases.is_dir() else []
-    store = FileStore(data_dir(), ())
-    return Source(str(phases), cache.stamp(plan_files), str(store.folder), store.version(), today())
+    location = data_dir()
+    return Source(str(phases), cache.stamp(plan_files), str(location), open_store(location, ()).version(), today())
 
 
 # loading ---------------------------------------------------------------------------
@@ -206,29 +208,30 @@ def plan() -> Plan:
         st.stop()
 
 
-def store() -> FileStore:
-    return FileStore(data_dir(), plan())
+def store() -> Store:
+    return open_store(data_dir(), plan())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _overview(src: Source) -> overview.Overview:
     current = _plan(src.phases, src.plan_stamp)
-    return overview.load(current, FileStore(src.data, current), src.today)
+    return overview.load(current, open_store(src.data, current), src.today)
 
 
 def figures() -> overview.Overview:
     """Every figure of the pages, the same object the CLI's status, readiness and forecast print."""
     try:
+        store().require_existing()
         return _overview(source())
     except StoreError as exc:
-        show_damage(exc)
+        show_store_error(exc)
         st.stop()
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _history(src: Source) -> pd.DataFrame:
     current = _plan(src.phases, src.plan_stamp)
-    return FileStore(src.data, current).history(committed=_overview(src).snapshot.seq)
+    return open_store(src.data, current).history(committed=_overview(src).snapshot.seq)
 
 
 def history() -> pd.DataFrame:
@@ -236,13 +239,28 @@ def history() -> pd.DataFrame:
     try:
         return _history(source())
     except StoreError as exc:
-        show_damage(exc)
+        show_store_error(exc)
         st.stop()
 
 
-def show_damage(error: StoreError) -> None:
-    st.error(str(error))
-    st.info("Nothing was changed.")
+def show_store_error(exc: StoreError) -> None:
+    """A store's refusal, and its advice as a control: a button that restores the backup named."""
+    st.error(str(exc))
+    advice = exc.advice
+    if advice is None or advice.action != "restore":
+        return
+    name = user().strip()
+    clicked = st.button(
+        f"Restore {advice.argument}", type="primary", disabled=not name,
+        help=None if name else NAME_NEEDED,
+    )  # fmt: skip
+    if clicked:
+        try:
+            store().restore(advice.argument, by=acting())
+        except StoreError as failed:
+            st.error(str(failed))
+            return
+        st.rerun()
 
 
 # figures, built once per state of the files and per choice ---------------------------
@@ -447,7 +465,7 @@ def import_preview(
     """The preview of a spreadsheet, by the fingerprint of its bytes (``digest``) and the choices made."""
     current = _plan(src.phases, src.plan_stamp)
     return importer.preview_import(
-        _data, current, FileStore(src.data, current), name=name, sheet=sheet, overrides=dict(overrides), dates=dates,
+        _data, current, open_store(src.data, current), name=name, sheet=sheet, overrides=dict(overrides), dates=dates,
         snapshot=_overview(src).snapshot,
     )  # fmt: skip
 
@@ -504,6 +522,31 @@ def page_setup(title: str) -> None:
     sidebar()
     if title == "Overview":
         _denied_notice()
+    figures()  # a store that cannot be read stops every page here, with its repair, before any figure is drawn
+    live_refresh()
+
+
+@st.cache_resource(show_spinner=False, validate=lambda watcher: watcher.alive, on_release=lambda w: w.stop())
+def _watcher(location: str) -> Watcher:
+    """One watcher of the store's commits per server process and data location, shared by every session."""
+    return open_store(location, ()).watcher().start()
+
+
+def live_refresh() -> None:
+    """Redraw the page when a change is committed elsewhere (another tab, person or server), within about
+    config.refresh_seconds() and a redraw; each session only compares two numbers in memory meanwhile."""
+    every = config.refresh_seconds()
+    if not every:
+        return
+    watcher = _watcher(str(data_dir()))
+    drawn = watcher.version  # read before the page loads its data: a commit meanwhile redraws it again
+
+    @st.fragment(run_every=every)
+    def watch() -> None:
+        if watcher.version != drawn:
+            st.rerun(scope="app")
+
+    watch()
 
 
 def _guard(title: str) -> None:
@@ -586,4 +629,4 @@ def _where() -> None:
         st.button("Leave the demo", on_click=leave_demo, width="stretch")
     elif has_progress():
         st.button("Explore a demo rollout", on_click=enter_demo, width="stretch", icon=":material/science:")
-    st.caption(f"Data: `{current.folder}` ({fmt})  \nPlan: `{config.phases_dir()}`")
+    st.caption(f"Data: `{current.location}` ({fmt})  \nPlan: `{config.phases_dir()}`")

@@ -31,6 +31,7 @@ import yaml
 
 from rollout import progress as rules
 from rollout import values
+from rollout.stores import fileformat
 from rollout.stores import filehistory as hist
 from rollout.stores import files as store
 
@@ -489,7 +490,7 @@ def write_data(folder: Path, progress: pd.DataFrame, history: pd.DataFrame, fmt:
         text.to_csv(folder / "progress.csv", index=False, encoding="utf-8", lineterminator="\n")
         hist.write_csv(history, folder / "history.csv")
     else:
-        table = pa.Table.from_pandas(progress, schema=store.ARROW_SCHEMA, preserve_index=False)
+        table = pa.Table.from_pandas(progress, schema=fileformat.ARROW_SCHEMA, preserve_index=False)
         pq.write_table(table, folder / "progress.parquet")
         hist.write_parquet(history, folder / "history")
 

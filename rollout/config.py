@@ -20,8 +20,27 @@ def phases_dir(flag: str | None = None) -> Path:
     return Path(flag or os.environ.get("ROLLOUT_PHASES") or DEFAULT_PHASES)
 
 
-def data_dir(flag: str | None = None) -> Path:
-    return Path(flag or os.environ.get("ROLLOUT_DATA") or DEFAULT_DATA)
+DATABASE_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def is_database(location: str | Path) -> bool:
+    """Whether a data location names a database rather than a folder."""
+    return str(location).startswith(DATABASE_SCHEMES)
+
+
+def data_dir(flag: str | None = None) -> Path | str:
+    """Where the data is: a folder, or a database URL (postgresql://...), kept as given."""
+    location = flag or os.environ.get("ROLLOUT_DATA") or DEFAULT_DATA
+    return str(location) if is_database(location) else Path(location)
+
+
+def refresh_seconds() -> float:
+    """How often an open page looks for changes committed elsewhere (ROLLOUT_REFRESH_SECONDS; 0: never)."""
+    text = os.environ.get("ROLLOUT_REFRESH_SECONDS", "1")
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        raise ConfigError(f"ROLLOUT_REFRESH_SECONDS={text!r} is not a number of seconds") from None
 
 
 def today(flag: str | None = None) -> dt.date:

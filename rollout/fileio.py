@@ -43,19 +43,29 @@ def _mode_for(path: Path) -> int:
 
 
 def atomic_write(
-    path: str | Path, write: Callable[[Path], None], before_replace: Callable[[], None] | None = None
+    path: str | Path,
+    write: Callable[[Path], None],
+    before_replace: Callable[[], None] | None = None,
+    durable: bool = True,
 ) -> None:
-    """Write through ``write(temp_path)``, fsync, then rename over ``path``."""
+    """Write through ``write(temp_path)``, then rename over ``path``.
+
+    ``durable``: fsync the file before the rename and its folder after, so that the new file is
+    whole on the disk once this returns; without, a power cut may still leave the old file, or
+    the new one empty (for files whose readers accept that, being worth less than the fsyncs).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with temp_beside(path) as temp:
         write(temp)
         os.chmod(temp, _mode_for(path))
-        sync_file(temp)
+        if durable:
+            sync_file(temp)
         if before_replace:
             before_replace()
         os.replace(temp, path)
-    sync_file(path.parent)
+    if durable:
+        sync_file(path.parent)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

@@ -7,6 +7,7 @@ or none, refuses a task changed since the caller loaded it, and records every ch
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,11 +37,24 @@ EARLIER_COLUMNS = [c for c in COLUMNS if c not in ("verified_by", "verified_at")
 INT_COLUMNS = ("percent", "revision", "seq")
 VERIFICATION = ("verified_by", "verified_at")
 RECORDED = (*values.FIELDS, *VERIFICATION)  # the fields whose every change is a history row
+RECORD_ID = re.compile(r"^([ADF])-(\d{4,})$")  # an assessment's, finding's or decision's id in the history
 CLEARS_VERIFICATION = ("status", "percent", "evidence")  # a change of these needs a new check
 
 
+@dataclass(frozen=True)
+class Advice:
+    """The action that repairs what an error reports, as data: the CLI words it as a command, a page as a control."""
+
+    action: str  # "restore"
+    argument: str  # what to restore: a backup's name
+
+
 class StoreError(Exception):
-    """A data folder problem; the message names the file and what to do."""
+    """A data folder problem; the message names the file and what was wrong, ``advice`` what repairs it."""
+
+    def __init__(self, message: str, advice: Advice | None = None):
+        super().__init__(message)
+        self.advice = advice
 
 
 class ChangeError(StoreError):
@@ -97,6 +111,7 @@ class SaveResult:
     seq: int
     tasks: list[str]
     history_rows: int
+    repaired: str = ""  # what a restore repaired without changing a value (the history), in words
 
 
 def default_row(task_id: str) -> dict[str, Any]:
@@ -214,7 +229,7 @@ def apply_change(row: dict[str, Any], change: Mapping[str, Any]) -> dict[str, An
             elif name in values.DATE_FIELDS:
                 new[name] = values.normalise_date(raw)
             elif name in values.TEXT_FIELDS:
-                new[name] = values.normalise_text(raw)
+                new[name] = values.normalise_stored_text(raw)
             else:
                 raise values.ValueProblem(f"unknown field; expected one of {', '.join(values.FIELDS)}")
         except values.ValueProblem as exc:
@@ -346,3 +361,33 @@ def committed_rows(
         history.extend((seq, when, by, source, task_id, f, o, n, recorded) for f, o, n in diffs)
         rows[task_id] = {**new, "updated_at": recorded, "updated_by": by, "revision": old["revision"] + 1, "seq": seq}
     return history
+
+
+def replay(events: pd.DataFrame, tasks: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """Each task's saved row as the committed changes in ``events`` left it: each field's last value, one
+    revision per save. ``tasks``: renames to follow (old id: new id); a migration's renamed_to rows also move a row."""
+    moved = dict(tasks or {})
+    moved |= dict(zip(*(events.loc[events["field"] == "renamed_to", c] for c in ("task_id", "new")), strict=True))
+    events = events[~events["task_id"].astype(object).str.match(RECORD_ID)]
+    ids = events["task_id"].map(lambda t: moved.get(t, t))
+    rows: dict[str, dict[str, Any]] = {}
+    saves = events.assign(task_id=ids).groupby("task_id", sort=False)
+    summary = saves.agg(revision=("seq", "nunique"), seq=("seq", "max"), updated_at=("recorded_at", "last"),
+                        updated_by=("by", "last"))  # fmt: skip
+    for task_id, revision, seq, at, by in summary.itertuples():
+        rows[task_id] = {**default_row(task_id), "revision": int(revision), "seq": int(seq)}
+        rows[task_id] |= {"updated_at": at, "updated_by": by}
+    known = events.assign(task_id=ids)
+    known = known[known["field"].isin(RECORDED)].drop_duplicates(["task_id", "field"], keep="last")
+    for task_id, name, new in known[["task_id", "field", "new"]].itertuples(index=False):
+        rows[task_id][name] = _stored(name, new)
+    return rows
+
+
+def _stored(name: str, text: str) -> Any:
+    """A field's value from its text in the history."""
+    if name == "percent":
+        return int(text)
+    if name in values.DATE_FIELDS:
+        return dt.date.fromisoformat(text) if text else None
+    return text

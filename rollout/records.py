@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rollout import config, values
-from rollout.progress import ChangeError, Conflict, ConflictError, PlanRules
+from rollout.progress import RECORD_ID, ChangeError, Conflict, ConflictError, PlanRules, utc_stamp
 
 RESULTS = ("conforming", "minor_gap", "major_gap", "not_assessed")
 ASSESSMENT_SOURCES = ("gap_analysis", "internal_audit", "stage1", "stage2", "self")
@@ -95,7 +95,6 @@ DECISIONS_LOG = Schema(
     past=("decided_on",),
 )
 SCHEMAS = {s.kind: s for s in (ASSESSMENTS, FINDINGS, DECISIONS_LOG)}
-_ID = re.compile(r"^([ADF])-(\d{4,})$")
 
 
 def schema_of(kind: str) -> Schema:
@@ -112,7 +111,7 @@ def empty_row(schema: Schema, record_id: str) -> dict[str, Any]:
 
 def next_ids(schema: Schema, existing: list[str], count: int) -> list[str]:
     """The ids of ``count`` new records after the highest one kept: F-0012, F-0013..."""
-    numbers = [int(m.group(2)) for i in existing if (m := _ID.match(i)) and m.group(1) == schema.prefix]
+    numbers = [int(m.group(2)) for i in existing if (m := RECORD_ID.match(i)) and m.group(1) == schema.prefix]
     first = max(numbers, default=0) + 1
     return [f"{schema.prefix}-{n:04d}" for n in range(first, first + count)]
 
@@ -282,3 +281,29 @@ def _check_revisions(
             )
     if conflicts:
         raise ConflictError(conflicts)
+
+
+def committed_records(
+    schema: Schema,
+    current: dict[str, dict],
+    updates: Mapping[str, dict],
+    seq: int,
+    by: str,
+    source: str,
+    at: dt.datetime,
+) -> list[tuple]:
+    """The history rows of a save of records (one per changed field), updating ``current`` in place."""
+    stamp, history = utc_stamp(at), []
+    for record_id, new in updates.items():
+        old = current.get(record_id, empty_row(schema, record_id))
+        diffs = diff_records(schema, old, new)
+        if diffs:
+            history += [(seq, stamp, by, source, record_id, f, o, n, stamp) for f, o, n in diffs]
+            current[record_id] = {
+                **new,
+                "updated_at": stamp,
+                "updated_by": by,
+                "revision": old["revision"] + 1,
+                "seq": seq,
+            }
+    return history

@@ -22,6 +22,12 @@ TEXT_FIELDS = ("owner", "evidence", "notes")
 DATE_FIELDS = ("start", "due")
 FIELDS = ("status", "percent", "owner", "start", "due", "evidence", "notes")
 DATE_ORDERS = ("dayfirst", "monthfirst")
+CELL_LIMIT = 32_767  # the characters a spreadsheet cell holds; openpyxl cuts longer text without a word
+# a spreadsheet program runs a cell starting with one of these as a formula: exports quote it, which takes a character
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# C0 controls but tab, line feed and carriage return, then DEL and the C1 controls: a workbook cannot hold
+# them and a terminal obeys them; lone surrogates are bytes that were not UTF-8 and cannot be written back
+_UNFIT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 _STATUS_WORDS = {
     "not_started": ["", "not started", "to do", "todo", "open", "new", "planned", "not begun", "pending"],
@@ -77,21 +83,21 @@ def normalise_percent(value: Any, fraction: bool = False) -> int | None:
     if isinstance(value, bool):
         raise ValueProblem(f"percent {value!r} is not a number; expected 0 to 100")
     if isinstance(value, str):
-        text = value.strip()
-        number = _number(text.rstrip("%").strip(), value)
-        scale = 1
+        number, scale = _number(value.strip().rstrip("%").strip().replace(",", "."), value), 1
     else:
-        number, scale = float(value), 100 if fraction else 1
-    result = math.floor(number * scale + 0.5)
-    if not 0 <= result <= 100 or math.isnan(number):
+        number, scale = _number(value, value), 100 if fraction else 1
+    scaled = number * scale
+    if math.isnan(scaled):
+        raise ValueProblem(f"percent {value!r} is not a number; expected 0 to 100")
+    if not -0.5 <= scaled < 100.5:  # what rounds to 0..100; infinities fall outside too
         raise ValueProblem(f"percent {value!r} is out of range; expected 0 to 100")
-    return int(result)
+    return math.floor(scaled + 0.5)
 
 
-def _number(text: str, original: Any) -> float:
+def _number(value: Any, original: Any) -> float:
     try:
-        return float(text.replace(",", "."))
-    except ValueError:
+        return float(value)
+    except (ValueError, TypeError, OverflowError):  # OverflowError: an integer too large for a float
         raise ValueProblem(f"percent {original!r} is not a number; expected 0 to 100, like 50 or 50%") from None
 
 
@@ -151,6 +157,33 @@ def normalise_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def text_problem(text: str) -> str | None:
+    """Why a text cannot be kept whole everywhere it goes (files, a workbook cell, a terminal), else None."""
+    unfit = _UNFIT.search(text)
+    if unfit:
+        return f"holds the control character U+{ord(unfit.group()):04X} at character {unfit.start() + 1}; remove it"
+    if cell_length(text) > CELL_LIMIT:
+        return (
+            f"is {len(text):,} characters long; a spreadsheet cell holds {CELL_LIMIT:,} "
+            "(one fewer when the text starts with = + - @ or ', which an export quotes); shorten it"
+        )
+    return None
+
+
+def cell_length(text: str) -> int:
+    """The characters a text takes in a spreadsheet cell, the quote included that keeps a formula-like text text."""
+    return len(text) + (1 if text.startswith((*FORMULA_START, "'")) else 0)
+
+
+def normalise_stored_text(value: Any) -> str:
+    """A text field as saved: normalised, and refused when some place it goes could not keep it whole."""
+    text = normalise_text(value)
+    problem = text_problem(text)
+    if problem:
+        raise ValueProblem(f"text {problem}")
+    return text
 
 
 def allowed_percent(status: str) -> range:

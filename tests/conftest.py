@@ -67,6 +67,65 @@ def no_secrets_file(tmp_path_factory):
     secrets_singleton._reset()
 
 
+# stores ----------------------------------------------------------------------------
+STORE_KINDS = ["csv", "parquet", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL server for the session; without PostgreSQL its tests skip, except under CI=true."""
+    import os
+
+    from pgcluster import Cluster, PostgresUnavailable
+
+    try:
+        cluster = Cluster().start()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI=true, and PostgreSQL cannot run here: {exc}", pytrace=False)
+        pytest.skip(f"PostgreSQL cannot run here: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def database(pg_cluster, request):
+    """A new empty database for one test: its URL."""
+    import re
+
+    from rollout.stores import sqlschema
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:55]
+    url = pg_cluster.create(name)
+    yield url
+    sqlschema.dispose()
+    pg_cluster.drop(name)
+
+
+@pytest.fixture(params=STORE_KINDS)
+def kind(request) -> str:
+    """Each kind of store: a folder of CSV, one of Parquet, a PostgreSQL database."""
+    return request.param
+
+
+@pytest.fixture
+def new_store(request, tmp_path):
+    """``new_store(kind, plan)``: an empty store of that kind (a folder under tmp_path, or a new database)."""
+    from rollout.stores.files import FileStore
+    from rollout.stores.sql import SqlStore
+
+    def make(kind: str, plan, folder: Path | None = None):
+        if kind == "postgresql":
+            return SqlStore(request.getfixturevalue("database"), plan)
+        store = FileStore(folder or tmp_path / "data", plan)
+        store.folder.mkdir(parents=True, exist_ok=True)
+        if kind == "parquet":
+            store.convert("parquet")
+        return store
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def small_scenario(tmp_path_factory):
     """(plan, store) of the small readiness plan after its saves; read-only for tests."""

@@ -12,6 +12,7 @@ from rollout.stores.files import FileStore
 @pytest.fixture
 def cli(tmp_path, monkeypatch, capsys):
     """Run the CLI on a fresh data folder; returns (exit code, stdout, stderr)."""
+    (tmp_path / "data").mkdir()
     monkeypatch.setenv("ROLLOUT_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("ROLLOUT_USER", "Tester")
 

@@ -19,6 +19,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @pytest.fixture
 def data(tmp_path, monkeypatch):
     folder = tmp_path / "data"
+    folder.mkdir()
     monkeypatch.setenv("ROLLOUT_DATA", str(folder))
     monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
     monkeypatch.setenv("ROLLOUT_USER", "Importer")

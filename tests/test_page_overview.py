@@ -71,6 +71,7 @@ def test_the_overdue_link_opens_the_progress_page_filtered(demo_env):
 
 
 def test_the_first_start_welcomes_with_three_ways_in(tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
     monkeypatch.setenv("ROLLOUT_DATA", str(tmp_path / "empty"))
     monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
     at = app()
@@ -83,6 +84,7 @@ def test_the_first_start_welcomes_with_three_ways_in(tmp_path, monkeypatch):
 
 def test_the_demo_is_written_to_its_own_folder_and_the_users_stays_empty(tmp_path, monkeypatch):
     user_data = tmp_path / "mine"
+    user_data.mkdir()
     monkeypatch.setenv("ROLLOUT_DATA", str(user_data))
     monkeypatch.setenv("ROLLOUT_TODAY", "2026-10-31")
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))

@@ -25,12 +25,10 @@ def plan(minimal_plan):
     return load_plan(minimal_plan)
 
 
-@pytest.fixture(params=["csv", "parquet"])
-def store(request, plan, tmp_path) -> FileStore:
-    s = FileStore(tmp_path / "data", plan)
-    if request.param == "parquet":
-        s.save({"P0.01": {"owner": "Pat"}}, None, by="Lead", source="cli")
-        s.convert("parquet")
+@pytest.fixture
+def store(kind, new_store, plan):
+    s = new_store(kind, plan)
+    s.save({"P0.01": {"owner": "Pat"}}, None, by="Lead", source="cli")
     return s
 
 
@@ -156,9 +154,9 @@ def test_a_folder_of_the_earlier_format_reads_and_gains_the_new_columns_on_its_n
     assert len(s.history()) == 6 and s.history()["by"].tolist()[:4] == ["Ann"] * 4
 
 
-def test_older_parquet_history_parts_read_recorded_at_as_at(store, tmp_path):
-    if store.format() != "parquet":
-        pytest.skip("parts are Parquet's")
+def test_older_parquet_history_parts_read_recorded_at_as_at(new_store, plan):
+    store = new_store("parquet", plan)
+    store.save({"P0.01": {"owner": "Pat"}}, None, by="Lead", source="cli")
     part = next((store.folder / "history").glob("part-*.parquet"))
     frame = pd.read_parquet(part).drop(columns="recorded_at")
     frame.to_parquet(part, index=False)

@@ -7,13 +7,16 @@ import datetime as dt
 import pytest
 
 from rollout.values import (
+    CELL_LIMIT,
     ValueProblem,
     date_order_hint,
     normalise_date,
     normalise_percent,
     normalise_status,
+    normalise_stored_text,
     percent_is_fraction,
     reconcile,
+    text_problem,
 )
 
 
@@ -109,3 +112,39 @@ def test_status_and_percent_stay_consistent(current, status, percent, expected):
             reconcile(current, status, percent)
     else:
         assert reconcile(current, status, percent) == expected
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "Infinity", float("inf"), float("-inf"), 10**400])
+def test_percents_that_are_no_finite_number_are_refused(value):
+    with pytest.raises(ValueProblem, match="percent"):
+        normalise_percent(value)
+
+
+@pytest.mark.parametrize("value", [float("inf"), 1e308])
+def test_a_huge_fraction_is_refused(value):
+    with pytest.raises(ValueProblem, match="out of range"):
+        normalise_percent(value, fraction=True)
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("red\x1b[31m", "U+001B at character 4"),
+        ("a\x00b", "U+0000"),
+        ("bell\x07", "U+0007"),
+        ("next\x85line", "U+0085"),
+        ("delete\x7f", "U+007F"),
+        ("not utf-8 \udcff", "U+DCFF"),
+        ("x" * (CELL_LIMIT + 1), "32,768 characters long; a spreadsheet cell holds 32,767"),
+        ("=" + "x" * (CELL_LIMIT - 1), "32,767 characters long"),
+    ],
+)
+def test_text_that_a_file_cell_or_terminal_cannot_keep_whole_is_refused(text, fragment):
+    assert fragment in text_problem(text)
+    with pytest.raises(ValueProblem, match=r"^text "):
+        normalise_stored_text(text)
+
+
+@pytest.mark.parametrize("text", ["line\nbreak\r\nand\ttab", "x" * CELL_LIMIT, "=" + "x" * (CELL_LIMIT - 2), "Zoë ✓"])
+def test_text_that_fits_everywhere_is_kept_as_given(text):
+    assert text_problem(text) is None and normalise_stored_text(f"  {text}  ") == text.strip()

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from rollout import config, readiness, values
 from rollout.cli import assurance
-from rollout.cli.common import CliError, UsageError, emit_json, loaded, locations, overview_of, plan_of, store_of
+from rollout.cli.common import (
+    CliError,
+    Printable,
+    UsageError,
+    advised,
+    emit_json,
+    loaded,
+    locations,
+    outside,
+    overview_of,
+    plan_of,
+    store_of,
+)
 from rollout.plan import EDITION_NAMES, PlanError
 from rollout.progress import ChangeError, ConflictError, StoreError
+from rollout.stores import open_store
+from rollout.stores.files import FORMATS, FileStore
 from rollout.summary import IMPLEMENTED, PROGRESS, done_text, implemented_text
 
 
@@ -104,16 +119,30 @@ def cmd_history(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     from rollout.sheets.exporter import ExportError, write_export
 
-    plan, _, snapshot, _ = loaded(args)
+    plan, store, snapshot, _ = loaded(args)
     try:
-        rows = write_export(args.file, plan, snapshot.progress)
+        rows = write_export(outside(store, args.file), plan, snapshot.progress)
     except ExportError as exc:
         raise CliError(str(exc)) from None
     print(f"wrote {rows} tasks to {args.file}")
 
 
 def cmd_convert(args: argparse.Namespace) -> None:
-    print(store_of(args, plan_of(args)).convert(args.to))
+    plan = plan_of(args)
+    store = store_of(args, plan)
+    if config.is_database(args.to) or args.into:
+        target = open_store(args.to if config.is_database(args.to) else args.into, plan)
+        dump = store.dump()
+        if isinstance(target, FileStore):
+            target.fill(dump, args.to)
+        else:
+            target.fill(dump)
+        print(f"copied {store.location} into {target.location}: {len(dump.progress)} progress rows, "
+              f"{len(dump.history)} history rows, up to change {dump.seq}; the source was left as it was")  # fmt: skip
+    elif isinstance(store, FileStore):
+        print(store.convert(args.to))
+    else:
+        raise UsageError(f"{store.location} is a database: name the folder to write it into with --into DIR")
 
 
 def cmd_compact(args: argparse.Namespace) -> None:
@@ -123,25 +152,30 @@ def cmd_compact(args: argparse.Namespace) -> None:
 
 def cmd_restore(args: argparse.Namespace) -> None:
     store = store_of(args, plan_of(args))
+    if args.to_seq is not None:
+        result = store.restore_to(args.to_seq, by=config.user(args.by))
+        print(f"restored the progress of change {args.to_seq}: {len(result.tasks)} tasks changed (change {result.seq})")
+        return
     if args.backup is None:
-        names = store.backups()
-        print("\n".join(names) if names else f"no backups in {store.backup_dir} yet")
+        names = store.restorable()
+        print("\n".join(names) if names else f"no backups in {store.location} yet; restore to a change with --to-seq N")
         return
     result = store.restore(args.backup, by=config.user(args.by))
-    print(
-        f"restored {args.backup}: {len(result.tasks)} tasks changed (change {result.seq})"
-        if result.tasks
-        else f"{args.backup} matches the current progress; nothing changed"
-    )
+    if result.repaired:
+        print(f"restored {args.backup}: {result.repaired}")
+    elif result.tasks:
+        print(f"restored {args.backup}: {len(result.tasks)} tasks changed (change {result.seq})")
+    else:
+        print(f"{args.backup} matches the current progress; nothing changed")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from rollout.demo import write_demo
 
     plan = plan_of(args)
-    store = store_of(args, plan)
+    store = store_of(args, plan, existing=False)
     saves = write_demo(plan, store, config.today(args.today))
-    print(f"wrote the demo into {store.folder}: {saves} saves")
+    print(f"wrote the demo into {store.location}: {saves} saves")
 
 
 def cmd_readiness(args: argparse.Namespace) -> None:
@@ -211,8 +245,9 @@ def cmd_import(args: argparse.Namespace) -> None:
 def cmd_template(args: argparse.Namespace) -> None:
     from rollout.sheets.exporter import ExportError, write_template
 
+    plan = plan_of(args)
     try:
-        rows = write_template(args.file, plan_of(args))
+        rows = write_template(outside(store_of(args, plan, existing=False), args.file), plan)
     except ExportError as exc:
         raise CliError(str(exc)) from None
     print(f"wrote the import template with {rows} tasks to {args.file}")
@@ -226,7 +261,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     try:
         since = committee.since_date(args.since, today)
         pack = committee.build_pack(plan, table, store.history(), today, since, args.edition, snapshot.records)
-        written = report.write_report(args.file, pack, png_dir=args.png)
+        written = report.write_report(outside(store, args.file), pack, png_dir=outside(store, args.png))
     except (committee.CommitteeError, report.ReportError) as exc:
         raise CliError(str(exc)) from None
     print(f"wrote the steering committee pack to {written[0]} (changes since {since})")
@@ -235,6 +270,12 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 # parser ------------------------------------------------------------------------
+def _target(text: str) -> str:
+    if text in FORMATS or config.is_database(text):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r}: expected csv, parquet or a postgresql:// URL")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rollout", description="ISO 20000 Rollout Tracker")
     locations(parser)
@@ -268,12 +309,13 @@ def build_parser() -> argparse.ArgumentParser:
     command("export", cmd_export, "write progress and plan to FILE (.csv, .parquet, .xlsx)").add_argument(
         "file", metavar="FILE"
     )
-    command("convert", cmd_convert, "switch the data folder between csv and parquet").add_argument(
-        "--to", required=True, choices=["csv", "parquet"]
-    )
+    p = command("convert", cmd_convert, "switch the data between csv, parquet and a database, losslessly")
+    p.add_argument("--to", required=True, metavar="csv|parquet|URL", type=_target)
+    p.add_argument("--into", metavar="DIR", help="the new folder to write the data into (from a database)")
     command("compact", cmd_compact, "merge Parquet history parts")
-    p = command("restore", cmd_restore, "list backups, or restore one by name")
+    p = command("restore", cmd_restore, "list backups, restore one by name, or restore progress to a change")
     p.add_argument("backup", nargs="?", metavar="BACKUP")
+    p.add_argument("--to-seq", type=int, metavar="N", help="progress as it stood after change N, as a new save")
     p.add_argument("--by", metavar="NAME")
     command("demo", cmd_demo, "fill an empty data folder with a realistic demo state").add_argument(
         "--today", metavar="DATE"
@@ -312,6 +354,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    with contextlib.redirect_stdout(Printable(sys.stdout)), contextlib.redirect_stderr(Printable(sys.stderr)):
+        return run(argv)
+
+
+def run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -329,7 +376,12 @@ def main(argv: list[str] | None = None) -> int:
     except ChangeError as exc:
         print(f"refused, nothing saved:\n{exc}", file=sys.stderr)
         return 1
-    except (CliError, StoreError, config.ConfigError, values.ValueProblem, OSError) as exc:
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.advice:
+            print(advised(exc.advice, args), file=sys.stderr)
+        return 1
+    except (CliError, config.ConfigError, values.ValueProblem, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import re
+import shlex
 
 from rollout import config, overview, readiness
 from rollout.plan import Plan, load_plan
-from rollout.stores.files import FileStore
+from rollout.progress import Advice
+from rollout.stores import Store, open_store
 
 
 class CliError(Exception):
@@ -25,8 +29,21 @@ def plan_of(args: argparse.Namespace) -> Plan:
     return load_plan(config.phases_dir(getattr(args, "phases", None)))
 
 
-def store_of(args: argparse.Namespace, plan: Plan) -> FileStore:
-    return FileStore(config.data_dir(getattr(args, "data", None)), plan)
+def store_of(args: argparse.Namespace, plan: Plan, existing: bool = True) -> Store:
+    """The store of --data; ``existing``: refuse a folder that does not exist (only demo makes one)."""
+    store = open_store(config.data_dir(getattr(args, "data", None)), plan)
+    if existing:
+        store.require_existing()
+    return store
+
+
+def outside(store: Store, path: str | None) -> str | None:
+    """``path``, unless it is one of the data folder's own files or folders: no command writes over those."""
+    if path is not None and store.holds(path):
+        raise CliError(
+            f"{path}: is one of the data folder's own files or folders ({store.location}); choose another path"
+        )
+    return path
 
 
 def loaded(args: argparse.Namespace):
@@ -49,3 +66,32 @@ def emit_json(data: object) -> None:
 
 class UsageError(Exception):
     """Wrong words on the command line: exit 2."""
+
+
+# Control characters in stored values would move the cursor, recolour or clear a terminal; bidi
+# overrides reorder what it shows. Every line the CLI prints shows them as \u escapes (valid in JSON too).
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class Printable(io.TextIOBase):
+    """A text stream writing through ``printable`` to another."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def advised(advice: Advice, args: argparse.Namespace) -> str:
+    """The command that does what an error advises."""
+    data = f" --data {shlex.quote(args.data)}" if getattr(args, "data", None) else ""
+    return f"to repair it: python -m rollout{data} {advice.action} {shlex.quote(advice.argument)}"

@@ -48,7 +48,7 @@ COLUMNS = [
 # after the columns the importer recognises its own workbook by: read by people, never imported
 MORE_COLUMNS = ["kind", "other_clauses", "verified_by", "verified_at"]
 TEXT_COLUMNS = ["title", "clauses", "deliverable", "role", "owner", "evidence", "notes", "updated_by"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = values.FORMULA_START
 EXPORT_FORMATS = (".csv", ".parquet", ".xlsx")
 TEMPLATE_FORMATS = (".csv", ".xlsx")
 SUMMARY_SHEET = "Summary"
@@ -113,6 +113,7 @@ def export_bytes(plan: Plan, progress: pd.DataFrame, kind: str = ".xlsx") -> byt
         table.to_parquet(out, index=False)
         return out.getvalue()
     if kind == ".xlsx":
+        _refuse_unfit(table)
         return _xlsx_bytes(lambda book: _export_sheets(book, plan, progress, table))
     raise ExportError(f"unknown export format {kind or '(none)'}; expected {', '.join(EXPORT_FORMATS)}")
 
@@ -125,6 +126,24 @@ def write_export(path: str | Path, plan: Plan, progress: pd.DataFrame) -> int:
         raise ExportError(f"{path}: unknown export format {kind or '(none)'}; expected {', '.join(EXPORT_FORMATS)}")
     atomic_write_bytes(path, export_bytes(plan, progress, kind))
     return len(plan.tasks)
+
+
+def _refuse_unfit(table: pd.DataFrame) -> None:
+    """A workbook cuts long text and cannot hold control characters: name such cells rather than lose them.
+
+    Saves refuse such text; a value saved before that rule can still hold it.
+    """
+    unfit = [
+        f"{task_id} {name} {problem}"
+        for name in TEXT_COLUMNS
+        for task_id, text in zip(table["task_id"], table[name], strict=True)
+        if isinstance(text, str) and (problem := values.text_problem(text))
+    ]
+    if unfit:
+        raise ExportError(
+            f"a workbook cannot keep {len(unfit)} value(s) whole: {'; '.join(unfit[:5])}. "
+            "Correct them, or export as .csv or .parquet, which keep them."
+        )
 
 
 def stage_sheet(number: int) -> str:

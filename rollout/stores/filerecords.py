@@ -7,10 +7,12 @@ Parquet), an unreadable or foreign file reported with its name and never overwri
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from rollout.progress import StoreError
@@ -38,19 +40,40 @@ def read(path: Path, schema: Schema) -> pd.DataFrame:
     """The records of a file, typed; none when the file does not exist yet."""
     if not path.exists():
         return _typed(pd.DataFrame({c: pd.Series(dtype=str) for c in schema.columns}), schema)
+    return parse(path, schema, str(path))
+
+
+def parse(source: Path | IO[bytes], schema: Schema, where: str) -> pd.DataFrame:
+    """Records from a file or a buffer: CSV as text, or Parquet, checked to be of this kind and typed."""
     try:
-        if path.suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
+        if isinstance(source, Path) and source.suffix == ".parquet":
+            frame = pq.read_table(source).to_pandas()
         else:
-            frame = pq.read_table(path).to_pandas()
+            frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
     except (ValueError, OSError, pa.ArrowException, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise StoreError(f"{path}: cannot be read as a {schema.kind} file ({exc}); it was not changed") from None
+        raise StoreError(f"{where}: cannot be read as {schema.kind} ({exc}); it was not changed") from None
     if list(frame.columns) != schema.columns:
         raise StoreError(
-            f"{path}: not a {schema.kind} file of this tool: expected the columns {', '.join(schema.columns)}, "
+            f"{where}: not {schema.kind} of this tool: expected the columns {', '.join(schema.columns)}, "
             f"found {', '.join(map(str, frame.columns)) or 'none'}; it was not changed"
         )
     return _typed(frame, schema)
+
+
+def last_seq(path: Path) -> int:
+    """The seq of the file's last save, reading that column alone (0 without a file or a record)."""
+    try:
+        if path.suffix == ".csv":
+            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(include_columns=["seq"],
+                                                                             column_types={"seq": pa.int64()}))  # fmt: skip
+        else:
+            with pa.OSFile(str(path)) as source:
+                table = pq.read_table(source, columns=["seq"])
+    except FileNotFoundError:
+        return 0
+    except (pa.ArrowException, OSError) as exc:
+        raise StoreError(f"{path}: cannot be read as a file of records ({exc}); it was not changed") from None
+    return int(pc.max(table["seq"]).as_py() or 0)
 
 
 def _typed(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:

@@ -7,7 +7,9 @@ code, no alembic.ini), under an advisory lock so that servers starting together 
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,18 +18,15 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine, make_url
 
+from rollout.progress import StoreError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
-SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 SCHEMA_LOCK = 7_201_001  # the advisory lock key taken while migrating
 CHANNEL = "rollout_changes"  # NOTIFY channel: the payload is the committed save's seq
 TABLES = ("progress", "history", "assessments", "findings", "decisions", "save_counter")
 
 _engines: dict[str, tuple[Engine, sa.MetaData]] = {}
 _guard = threading.Lock()
-
-
-def is_database(location: str | Path) -> bool:
-    return str(location).startswith(SCHEMES)
 
 
 def driver_url(url: str) -> str:
@@ -48,7 +47,7 @@ def shown(url: str) -> str:
 def connect(url: str) -> tuple[Engine, sa.MetaData]:
     """The process's engine for a database, its schema upgraded on first use, and its tables."""
     key = driver_url(url)
-    with _guard:
+    with _guard, reached(url):
         if key not in _engines:
             engine = sa.create_engine(key, pool_pre_ping=True, pool_size=5, max_overflow=10)
             upgrade(engine)
@@ -56,6 +55,16 @@ def connect(url: str) -> tuple[Engine, sa.MetaData]:
             tables.reflect(engine, only=TABLES)
             _engines[key] = engine, tables
         return _engines[key]
+
+
+@contextlib.contextmanager
+def reached(url: str) -> Iterator[None]:
+    """A database that cannot be reached (down, refused, wrong password) as a StoreError naming it."""
+    try:
+        yield
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreError(f"{shown(url)}: the database cannot be reached ({reason}); nothing was changed") from None
 
 
 def dispose() -> None:

@@ -357,7 +357,11 @@ def show_table(
 
 
 def has_progress() -> bool:
-    return store().progress_path().exists()
+    """Whether anything was ever saved (a store that cannot be read holds something, and says so elsewhere)."""
+    try:
+        return _overview(source()).snapshot.seq > 0
+    except StoreError:
+        return True
 
 
 def paged(frame: pd.DataFrame, key: str, size: int = PAGE_ROWS, disabled: bool = False) -> pd.DataFrame:

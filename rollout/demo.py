@@ -14,9 +14,10 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 
+from rollout.fileio import scratch
 from rollout.plan import Plan, Task
 from rollout.progress import StoreError
-from rollout.stores.files import FileStore
+from rollout.stores.base import Store
 
 WEEKS = 26
 PEOPLE = {
@@ -206,10 +207,12 @@ def _last_hour(today: dt.date) -> dt.datetime:
     return dt.datetime.combine(today - dt.timedelta(days=1), dt.time(17), dt.UTC)
 
 
-def write_demo(plan: Plan, store: FileStore, today: dt.date) -> int:
-    """Fill an empty data folder with the demo; returns the number of saves."""
-    if store.progress_path().exists() or store.backups():
-        raise StoreError(f"{store.folder} already holds progress; the demo only fills an empty data folder")
+def write_demo(plan: Plan, store: Store, today: dt.date) -> int:
+    """Fill an empty store with the demo; returns the number of saves."""
+    if store.load().seq or store.backups():
+        raise StoreError(
+            f"{store.location} already holds progress; the demo only fills an empty data folder or database"
+        )
     rng = random.Random(today.toordinal())
     events = timeline(plan, today, rng)
     saves: dict[tuple[dt.datetime, str, bool], dict] = {}
@@ -218,19 +221,20 @@ def write_demo(plan: Plan, store: FileStore, today: dt.date) -> int:
         saves.setdefault(key, {}).setdefault(event.task_id, {}).update(event.change)
     actions = [(at, lambda by=by, c=c, v=v, at=at: _save(store, by, c, v, at)) for (at, by, v), c in saves.items()]
     actions += _registers(plan, store, events, today, rng)
-    for _, act in sorted(actions, key=lambda a: a[0]):
-        act()
+    with scratch():  # a folder of its own: a flush per save would cost most of the time
+        for _, act in sorted(actions, key=lambda a: a[0]):
+            act()
     return len(actions)
 
 
-def _save(store: FileStore, by: str, changes: dict, verifying: bool, at: dt.datetime) -> None:
+def _save(store: Store, by: str, changes: dict, verifying: bool, at: dt.datetime) -> None:
     if verifying:
         store.verify(list(changes), by=by, source="ui", at=at)
     else:
         store.save(changes, None, by=by, source="ui", at=at)
 
 
-def _registers(plan: Plan, store: FileStore, events: list[Event], today: dt.date, rng: random.Random) -> list:
+def _registers(plan: Plan, store: Store, events: list[Event], today: dt.date, rng: random.Random) -> list:
     """The assurance records, dated among the progress: gap analysis, pilot audit, findings, decisions."""
     begin = today - dt.timedelta(weeks=WEEKS)
     lead, auditor = PEOPLE["SMS manager"], PEOPLE["Internal auditor"]
@@ -264,7 +268,7 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), dt.UTC)
 
 
-def _baseline(plan: Plan, store: FileStore, lead: str, at: dt.datetime, rng: random.Random) -> None:
+def _baseline(plan: Plan, store: Store, lead: str, at: dt.datetime, rng: random.Random) -> None:
     major, minor = BASELINE
     rows = []
     for leaf in plan.leaves(plan.edition):
@@ -275,7 +279,7 @@ def _baseline(plan: Plan, store: FileStore, lead: str, at: dt.datetime, rng: ran
     store.save_records("assessments", rows, {}, None, by=lead, source="ui", at=at)
 
 
-def _pilot_audit(plan: Plan, store: FileStore, auditor: str, at: dt.datetime) -> None:
+def _pilot_audit(plan: Plan, store: Store, auditor: str, at: dt.datetime) -> None:
     """The pilot internal audit of the phase 1 processes: what it assessed and what it found."""
     phase_one = sorted(
         {c for t in plan.tasks.values() if t.stage == 1 and t.builds_sms for c in plan.clauses_of(t, plan.edition)}
@@ -308,7 +312,7 @@ def _owner_of(plan: Plan, leaf: str) -> str:
     return owner_of(task)
 
 
-def _decide(plan: Plan, store: FileStore, stage: int, decision: str, conditions: str, at: dt.datetime) -> None:
+def _decide(plan: Plan, store: Store, stage: int, decision: str, conditions: str, at: dt.datetime) -> None:
     from rollout import registers  # the decision is checked against the gate, as every caller's is
 
     registers.decide(
@@ -317,7 +321,7 @@ def _decide(plan: Plan, store: FileStore, stage: int, decision: str, conditions:
     )  # fmt: skip
 
 
-def _follow_up(store: FileStore, audit: dt.datetime, today: dt.date) -> list:
+def _follow_up(store: Store, audit: dt.datetime, today: dt.date) -> list:
     """Two weeks after the audit the first findings are closed, one of them already checked by the auditor."""
     closed = audit + dt.timedelta(weeks=2)
     checked = closed + dt.timedelta(days=7)

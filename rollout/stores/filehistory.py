@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from rollout.fileio import atomic_write, is_temp, sync_file
+from rollout.fileio import atomic_write, is_temp, sync, sync_file
 
 COLUMNS = ["seq", "at", "by", "source", "task_id", "field", "old", "new", "recorded_at"]
 # a log written before recorded_at existed: it reads recorded_at as at, and gains the column on its next save
@@ -44,7 +44,7 @@ READ_SCHEMA = pa.schema([("seq", pa.int64())] + [(c, pa.large_string()) for c in
 _RECORD_START = re.compile(rb'^"(\d+)","', re.MULTILINE)
 _HEADER_START = b'"seq",'
 _PART = re.compile(r"^part-(\d+)\.parquet$")
-_TAIL_CHUNK = 1 << 16
+_TAIL_CHUNK = 1 << 12  # the last records are found in the file's last few kilobytes, the window doubling else
 _COMPARED = 4096  # bytes compared to tell that a backup is still a copy of the file's start
 
 
@@ -140,7 +140,7 @@ class CsvHistory:
         with open(self.path, "ab") as f:
             f.write(buffer.getvalue().encode("utf-8"))
             f.flush()
-            os.fsync(f.fileno())
+            sync(f.fileno())
         if new:
             sync_file(self.path.parent)
 
@@ -159,7 +159,7 @@ class CsvHistory:
             atomic_write(backups / f"history-uncommitted-{stamp}.csv", lambda temp: temp.write_bytes(tail))
             f.truncate(end)
             f.flush()
-            os.fsync(f.fileno())
+            sync(f.fileno())
 
     def read(self, committed: int) -> pd.DataFrame:
         if not self.path.exists():
@@ -197,7 +197,7 @@ class CsvHistory:
                 source.seek(have)
                 out.write(source.read(end - have))
             out.flush()
-            os.fsync(out.fileno())  # the copy a restore relies on: whole on the disk, as the history is
+            sync(out.fileno())  # the copy a restore relies on: whole on the disk, as the history is
         return True
 
     def is_whole(self) -> bool:

@@ -64,8 +64,11 @@ def last_seq(path: Path) -> int:
     """The seq of the file's last save, reading that column alone (0 without a file or a record)."""
     try:
         if path.suffix == ".csv":
-            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(include_columns=["seq"],
-                                                                             column_types={"seq": pa.int64()}))  # fmt: skip
+            table = pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(use_threads=False),  # a small file: threads cost more than they save
+                convert_options=pacsv.ConvertOptions(include_columns=["seq"], column_types={"seq": pa.int64()}),
+            )
         else:
             with pa.OSFile(str(path)) as source:
                 table = pq.read_table(source, columns=["seq"])

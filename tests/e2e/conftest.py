@@ -105,6 +105,19 @@ def app_server(tmp_path_factory, demo_master):
     stop_app(process)
 
 
+@pytest.fixture
+def two_servers(database, bundled_plan, demo_master, tmp_path):
+    """Two app servers on one database holding the demo, as behind a load balancer: (URL, [server URLs])."""
+    from rollout.stores.files import FileStore
+    from rollout.stores.sql import SqlStore
+
+    SqlStore(database, bundled_plan).fill(FileStore(demo_master, bundled_plan).dump())
+    servers = [start_app(database, tmp_path / f"server-{name}.log") for name in "ab"]
+    yield database, [url for _, url in servers]
+    for process, _ in servers:
+        stop_app(process)
+
+
 @dataclass
 class Provider:
     """oidc-provider-mock on a loopback port: whoever signs in gets the claims set for their subject."""

@@ -51,6 +51,7 @@ from typing import Any
 
 import generate
 import pandas as pd
+import pg
 import yaml
 
 from rollout import overview
@@ -59,13 +60,18 @@ from rollout.stores.files import FORMATS, FileStore
 
 ROOT = generate.ROOT
 RESULTS = Path(os.environ.get("BENCH_RESULTS") or Path(__file__).resolve().parent / "results")  # git-ignored
-TARGETS = {"load": 1.5, "save": 1.5, "import": 1.5, "rerun": 3.0, "browser": 2.0}
+TARGETS = {"load": 1.5, "save": 1.5, "import": 1.5, "rerun": 3.0, "browser": 2.0,
+           "pg_load": 1.5, "pg_save": 1.5, "pg_writers": 8.0, "pg_refresh": 2.0}  # fmt: skip
 BASELINES = {
     "load": "pandas + yaml reading the same files",
     "save": "the same save next to the short history",
     "import": "pandas.read_excel(engine='calamine')",
     "rerun": "the same page at the small plan",
     "browser": "bench/baseline_app.py (title + one chart; its home page or its page)",
+    "pg_load": "psycopg COPY of the same tables read by pandas",
+    "pg_save": "the same save next to the short history, in PostgreSQL",
+    "pg_writers": "p95 of one writer alone",
+    "pg_refresh": "one second",
 }
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -409,12 +415,34 @@ def measure_browser(sizes: Sizes) -> list[Case]:
 
 # report ----------------------------------------------------------------------------------
 COLD: list[Case] = []  # the load without the disk cache: reported, not a target
+
+
+def _on_postgresql(measure: Callable[..., list[Case]], *extra: Any) -> Callable[[Sizes], list[Case]]:
+    """A target of bench/pg.py, given what it shares with the others; skipped where PostgreSQL cannot run."""
+
+    def run(sizes: Sizes) -> list[Case]:
+        try:
+            return measure(sizes, paired, Case, progress_note, *extra)
+        except pg.Skipped as exc:
+            if os.environ.get("CI") == "true":
+                raise RuntimeError(f"{exc}; under CI=true the PostgreSQL targets must run") from None
+            raise Skipped(str(exc)) from None
+
+    return run
+
+
 MEASURES: dict[str, Callable[[Sizes], list[Case]]] = {
     "load": measure_load,
     "save": measure_save,
     "import": measure_import,
     "rerun": measure_rerun,
     "browser": measure_browser,
+    "pg_load": _on_postgresql(pg.measure_pg_load),
+    "pg_save": _on_postgresql(pg.measure_pg_save),
+    "pg_writers": _on_postgresql(pg.measure_pg_writers),
+    "pg_refresh": _on_postgresql(
+        pg.measure_pg_refresh, serve, {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+    ),
 }
 
 

@@ -127,12 +127,11 @@ class SqlStore(Store):
     def _writing(self) -> Iterator[Transaction]:
         with sqlschema.reached(self.url), self.engine.begin() as connection:
             seq = connection.execute(sa.text("SELECT seq FROM save_counter WHERE id = 1 FOR UPDATE")).scalar_one()
-            rows = fileformat.rows_of(self._progress(connection))
-            yield Transaction(seq, rows, connection)
+            yield Transaction(seq, _rows(connection, self.tables["progress"], "task_id"), connection)
 
     def _saved_records(self, writing: Writing, kind: str) -> dict[str, dict[str, Any]]:
         assert isinstance(writing, Transaction)
-        return filerecords.rows(self._records(writing.connection, kind), SCHEMAS[kind])
+        return _rows(writing.connection, self.tables[kind], "id")
 
     def _status_events(self, writing: Writing, task_ids: list[str]) -> pd.DataFrame:
         assert isinstance(writing, Transaction)
@@ -203,6 +202,12 @@ class SqlStore(Store):
             _copy_in(connection, "history", hist.COLUMNS, dump.history[hist.COLUMNS].itertuples(index=False))
             connection.execute(sa.text("UPDATE save_counter SET seq = :seq WHERE id = 1"), {"seq": dump.seq})
             connection.execute(sa.text("SELECT pg_notify(:channel, :seq)"), {"channel": sqlschema.CHANNEL, "seq": str(dump.seq)})  # fmt: skip
+
+
+def _rows(connection: sa.Connection, table: sa.Table, key: str) -> dict[str, dict[str, Any]]:
+    """A table's rows by key, values as the rules take them (dates as dates); a plain SELECT, not a frame:
+    a write reads them while it holds the lock every other write waits for."""
+    return {row[key]: dict(row) for row in connection.execute(sa.select(table)).mappings()}
 
 
 def _names(columns: list[str]) -> sql.Composable:

@@ -30,15 +30,15 @@ import pyarrow.parquet as pq
 import yaml
 
 from rollout import progress as rules
-from rollout import values
-from rollout.stores import fileformat
+from rollout import records, values
+from rollout.stores import fileformat, filerecords
 from rollout.stores import filehistory as hist
 from rollout.stores import files as store
 
 ROOT = Path(__file__).resolve().parent.parent
 
 CACHE = Path(os.environ.get("BENCH_CACHE") or Path(__file__).resolve().parent / ".cache")  # git-ignored
-VERSION = 2  # part of every cache key: bump it when the generated files change
+VERSION = 3  # part of every cache key: bump it when the generated files change
 BUNDLED = ROOT / "phases"
 STAGE_FILES = (
     "phase-0-initiation.yaml",
@@ -135,7 +135,7 @@ def workload(tasks: int, rows: int, fmt: str = "csv", seed: int = 1) -> Workload
     phases = cached(f"plan-{tasks}-s{seed}", lambda folder: write_plan(folder, plan_tasks(tasks, seed)))
     data = cached(
         f"data-{fmt}-{tasks}-{rows}-s{seed}",
-        lambda folder: write_data(folder, *simulate(plan_tasks(tasks, seed), rows, seed), fmt),
+        lambda folder: write_data(folder, *simulate(plan_tasks(tasks, seed), rows, seed), fmt, seed),
     )
     return Workload(phases, data, tasks, rows, fmt, seed)
 
@@ -481,8 +481,10 @@ def _progress(tasks: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     return progress[rules.COLUMNS]
 
 
-def write_data(folder: Path, progress: pd.DataFrame, history: pd.DataFrame, fmt: str) -> None:
-    """progress and history as the store writes them: CSV (history fully quoted) or Parquet (history compacted)."""
+def write_data(folder: Path, progress: pd.DataFrame, history: pd.DataFrame, fmt: str, seed: int = 1) -> None:
+    """progress, history and the assurance records as the store writes them: CSV (history fully quoted) or
+    Parquet (history compacted)."""
+    write_records(folder, len(progress), int(history["seq"].max()), fmt, seed)
     if fmt == "csv":
         text = progress.copy()
         for name in ("start", "due"):
@@ -493,6 +495,42 @@ def write_data(folder: Path, progress: pd.DataFrame, history: pd.DataFrame, fmt:
         table = pa.Table.from_pandas(progress, schema=fileformat.ARROW_SCHEMA, preserve_index=False)
         pq.write_table(table, folder / "progress.parquet")
         hist.write_parquet(history, folder / "history")
+
+
+def write_records(folder: Path, tasks: int, last_seq: int, fmt: str, seed: int) -> None:
+    """Half as many assessments as tasks and a fifth as many findings (5,000 and 2,000 beside 10,000 tasks),
+    dated over the rollout, each last written by one of the saves before the last."""
+    rng = np.random.default_rng(seed)
+    clauses = yaml.load((BUNDLED / "clauses.yaml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    leaves = np.array(_leaves(clauses["editions"]["2018"]))
+    start = dt.date(2026, 6, 1)
+
+    def days(count: int) -> list[dt.date]:
+        return [start + dt.timedelta(days=int(d)) for d in rng.integers(0, (TODAY - start).days, count)]
+
+    def kept(count: int) -> dict[str, list]:
+        return {"updated_at": [f"{d}T12:00:00Z" for d in days(count)], "updated_by": ["Benchmark"] * count,
+                "revision": [1] * count, "seq": sorted(rng.integers(1, last_seq, count).tolist())}  # fmt: skip
+
+    count = tasks // 2
+    assessments = {
+        "id": [f"A-{i + 1:04d}" for i in range(count)], "clause": rng.choice(leaves, count).tolist(),
+        "result": rng.choice(records.RESULTS, count).tolist(), "source": rng.choice(records.ASSESSMENT_SOURCES, count).tolist(),
+        "assessed_on": days(count), "assessor": ["Ines Auditor"] * count, "evidence": [""] * count, "notes": [""] * count,
+    }  # fmt: skip
+    count = tasks // 5
+    status = rng.choice(["open", "action_planned", "closed"], count)
+    findings = {
+        "id": [f"F-{i + 1:04d}" for i in range(count)], "clauses": rng.choice(leaves, count).tolist(),
+        "source": rng.choice(records.FINDING_SOURCES, count).tolist(), "grade": rng.choice(records.GRADES, count).tolist(),
+        "description": [f"Finding {i + 1}" for i in range(count)], "cause": [""] * count,
+        "action": ["Correct and check"] * count, "owner": ["Sam Owner"] * count, "due": days(count),
+        "status": status.tolist(), "closed_on": [d if s == "closed" else None for d, s in zip(days(count), status, strict=True)],
+        "verified_by": [""] * count, "verified_on": [None] * count,
+    }  # fmt: skip
+    for schema, columns in ((records.ASSESSMENTS, assessments), (records.FINDINGS, findings)):
+        rows = pd.DataFrame({**columns, **kept(len(columns["id"]))}).to_dict("records")
+        filerecords.write(rows, filerecords.path_of(folder, schema, fmt), fmt, schema)
 
 
 # the import workbook -------------------------------------------------------------------

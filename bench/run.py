@@ -4,9 +4,10 @@ Every target is a ratio of two times measured the same way in the same run, so t
 between machines; each time is the median of several repetitions, and where a target covers
 several sizes, formats or pages its ratio is the worst of them.
 
-- load: the overview's figures from the files (plan, progress, history; readiness by clause and
-  stage, gates, burn-up, forecast, attention lists) / pandas and yaml's C loader reading the same
-  files; CSV and Parquet, 100 tasks with 1,000 history rows and 10,000 with 1,000,000.
+- load: the overview's figures from the files (plan, progress, the assurance records, history;
+  readiness by clause and stage, conformity, gates, burn-up, forecast, attention lists) / pandas and
+  yaml's C loader reading the same files; CSV and Parquet, 100 tasks with 1,000 history rows and
+  10,000 with 1,000,000, each with half as many assessments and a fifth as many findings.
 - save: one save next to 1,000,000 history rows / one next to 1,000, same 10,000-task plan.
 - import: the preview of a 50,000-row workbook into a 50,000-task plan (read, map, normalise,
   validate, diff; plan and progress already loaded) / ``pandas.read_excel(engine="calamine")``.
@@ -196,11 +197,11 @@ def read_floor(work: generate.Workload) -> None:
         with open(path, "rb") as handle:
             yaml.load(handle, Loader=yaml.CSafeLoader)
     if work.fmt == "csv":
-        pd.read_csv(work.data / "progress.csv")
-        pd.read_csv(work.data / "history.csv")
+        for name in ("progress", "history", "assessments", "findings"):
+            pd.read_csv(work.data / f"{name}.csv")
     else:
-        pd.read_parquet(work.data / "progress.parquet")
-        pd.read_parquet(work.data / "history")
+        for name in ("progress.parquet", "history", "assessments.parquet", "findings.parquet"):
+            pd.read_parquet(work.data / name)
 
 
 def measure_load(sizes: Sizes) -> list[Case]:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import importlib.util
 import io
 import itertools
 import multiprocessing
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,8 +32,17 @@ from rollout.stores.base import Dump
 from rollout.stores.files import FileStore
 from rollout.stores.sql import SqlStore
 
-sys.path.insert(0, str(generate.ROOT / "tests"))  # the throwaway cluster of the tests
-from pgcluster import Cluster, PostgresUnavailable
+
+def _tests_module(name: str):
+    """A helper module of the tests (the throwaway cluster), loaded from its file."""
+    spec = importlib.util.spec_from_file_location(name, generate.ROOT / "tests" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+pgcluster = _tests_module("pgcluster")
+Cluster, PostgresUnavailable = pgcluster.Cluster, pgcluster.PostgresUnavailable
 
 WRITERS = 8
 TABLES = ("progress", "assessments", "findings", "decisions", "history")

@@ -151,7 +151,7 @@ if ui.may(access.DECISIONS):
         st.form("decision", clear_on_submit=True),
     ):
         left, right = st.columns(2)
-        stage = left.selectbox("Stage", [g["phase"] for g in pack.gates], format_func=lambda n: pack.gates[n]["name"])
+        stage = left.selectbox("Stage", [g["stage"] for g in pack.gates], format_func=lambda n: pack.gates[n]["name"])
         decision = right.selectbox("Decision", DECISIONS, format_func=WORDS.get)
         conditions = st.text_area("Conditions", help="Needed for go with conditions")
         left, right = st.columns(2)

@@ -144,7 +144,7 @@ def stage_gates(
     """Each stage's figures and gate from a ``status_summary``, with its name, exit criteria, why, and sign-off."""
     return [
         {
-            **phase,
+            **figures,
             "name": stage.name,
             "criteria": list(stage.gate),
             "why": gate.why(),
@@ -152,7 +152,7 @@ def stage_gates(
             "decision_needed": state["needed"],
             "decision_text": decision_text(state["decision"]),
         }
-        for stage, phase, gate, state in zip(plan.stages, summary["phases"], stage_gate, states, strict=True)
+        for stage, figures, gate, state in zip(plan.stages, summary["phases"], stage_gate, states, strict=True)
     ]
 
 
@@ -194,7 +194,7 @@ def decisions(plan: Plan, table: pd.DataFrame, gates: list[dict[str, Any]], hist
     wanted = [g for g in gates if g["decision_needed"]]
     last = _last_changes(plan, history) if wanted else {}
     rows = [
-        (SIGN_OFF, g["name"], f"{g['why']}; its tasks last changed on {last.get(g['phase'], 'no record')}", "")
+        (SIGN_OFF, g["name"], f"{g['why']}; its tasks last changed on {last.get(g['stage'], 'no record')}", "")
         for g in wanted
     ]
     rows += [(AT_RISK, g["name"], gates_.risk_text(g["gate_risks"]), "") for g in gates if g["gate_at_risk"]]

@@ -43,11 +43,11 @@ def status_summary(
     done = table["status"].to_numpy(dtype=object) == "done"
     applicable = table["applicable"].to_numpy(dtype=bool)
     effort, completion = table["effort"].to_numpy(dtype=float), table["completion"].to_numpy(dtype=float)
-    phases = []
+    per_stage = []
     for stage, gate in zip(plan.stages, gates, strict=True):
         mine = stages == stage.number
         counted = mine & applicable
-        phases.append(
+        per_stage.append(
             {
                 "phase": stage.number,
                 "stage": stage.number,
@@ -56,7 +56,7 @@ def status_summary(
                 "done": int(done[mine].sum()),
                 "readiness": readiness.weighted_mean(effort[counted], completion[counted]),
                 **gate.as_json(),
-                "decision": decisions[len(phases)]["decision"] if decisions else None,
+                "decision": decisions[len(per_stage)]["decision"] if decisions else None,
             }
         )
     return {
@@ -68,7 +68,7 @@ def status_summary(
         "applicable": int(applicable.sum()),
         "implemented": readiness.implemented_count(clauses),
         **({"conformity": conformity.as_json()} if conformity is not None else {}),
-        "phases": phases,
+        "phases": per_stage,  # its items name their stage as "stage" and, as before, "phase"
     }
 
 

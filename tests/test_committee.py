@@ -138,7 +138,7 @@ def test_a_since_date_after_today_or_not_a_date_is_refused(scenario):
 def test_the_pack_lists_gates_and_the_decisions_they_need(scenario):
     plan, table, history = scenario
     pack = committee.build_pack(plan, table, history, TODAY, SINCE)
-    gates = {g["phase"]: g for g in pack.gates}
+    gates = {g["stage"]: g for g in pack.gates}
     assert gates[0]["gate"] == "met" and gates[0]["criteria"] == ["Everything mandatory done and verified."]
     # remaining 15.7 at a mean of 4.3 / 8 = 0.5375 a week: 205 days
     late = "the forecast 2027-01-22 is after the target 2026-12-31"

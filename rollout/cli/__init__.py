@@ -56,7 +56,7 @@ def cmd_status(args: argparse.Namespace) -> None:
     for p, gate in zip(summary["phases"], figures.gates, strict=True):
         state = gate.state + (f" ({len(gate.missing)} open)" if gate.missing else "")
         progress = readiness.percent_text(p["readiness"])
-        print(f"{p['phase']:<6}{p['name'][:46]:<48}{p['tasks']:>6}{p['done']:>6}{progress:>10}  {state}")
+        print(f"{p['stage']:<6}{p['name'][:46]:<48}{p['tasks']:>6}{p['done']:>6}{progress:>10}  {state}")
     print(f"forecast: {figures.forecast.sentence()}")
     if figures.orphans:
         print(f"orphaned progress (tasks no longer in the plan, kept): {', '.join(figures.orphans)}")
@@ -180,13 +180,13 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def cmd_readiness(args: argparse.Namespace) -> None:
     plan, figures = overview_of(args)
-    frame = figures.stages if args.by == "phase" else figures.clauses[args.edition or plan.edition]
+    frame = figures.stages if args.by in ("stage", "phase") else figures.clauses[args.edition or plan.edition]
     records = readiness.figure_records(frame)
     if args.json:
         emit_json(records)
         return
     depths = frame["depth"].tolist() if "depth" in frame else [0] * len(frame)
-    print(f"{'stage' if args.by == 'phase' else 'clause':<16}{'title':<56}{'ready':>9}{'tasks':>7}")
+    print(f"{'stage' if args.by in ('stage', 'phase') else 'clause':<16}{'title':<56}{'ready':>9}{'tasks':>7}")
     for record, depth in zip(records, depths, strict=True):
         name = "  " * depth + str(record["id"])
         ready = readiness.percent_text(record["readiness"])
@@ -321,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--today", metavar="DATE"
     )
     p = command("readiness", cmd_readiness, "readiness by clause (every level, tree order) or by stage")
-    p.add_argument("--by", choices=["clause", "phase"], default="clause")
+    p.add_argument("--by", choices=["clause", "stage", "phase"], default="clause", help="phase: the same as stage")
     p.add_argument("--edition", choices=list(EDITION_NAMES), help="the clauses of this edition (default: the plan's)")
     p.add_argument("--json", action="store_true")
     command("forecast", cmd_forecast, "likely completion date and range against the target").add_argument(

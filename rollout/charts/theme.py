@@ -1,0 +1,81 @@
+"""The charts' look and words: the registered plotly theme, the colours, and the labels every chart writes."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from rollout.readiness import RAG_BANDS, percent_text, rag
+
+TEMPLATE = "rollout"
+RAG_COLOURS = {"red": "#D55E00", "amber": "#E69F00", "green": "#009E73"}
+NO_TASKS_COLOUR = "#BBBBBB"
+STATUS_COLOURS = {
+    "not_started": "#999999",
+    "in_progress": "#0072B2",
+    "blocked": "#D55E00",
+    "done": "#009E73",
+    "not_applicable": "#DDDDDD",
+}
+PLANNED_OPACITY = 0.4
+LISTED_IDS = 12
+LABEL_LENGTH = 48
+
+pio.templates[TEMPLATE] = go.layout.Template(
+    layout={
+        "font": {"family": "Source Sans Pro, Arial, sans-serif", "size": 13, "color": "#262730"},
+        "title": {"x": 0, "xanchor": "left", "font": {"size": 17}},
+        "colorway": ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"],
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "xaxis": {"gridcolor": "#E6E6E6", "zeroline": False, "automargin": True},
+        "yaxis": {"gridcolor": "#E6E6E6", "zeroline": False, "automargin": True},
+        "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0},
+        "hoverlabel": {"align": "left"},
+        "margin": {"l": 10, "r": 10, "t": 60, "b": 80},
+    }
+)
+
+
+def short(text: str, length: int = LABEL_LENGTH) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def ids_text(ids: list[str]) -> str:
+    """Task ids for a hover text, the first few and how many more."""
+    if not ids:
+        return "no applicable tasks"
+    shown = ", ".join(ids[:LISTED_IDS])
+    more = f" and {len(ids) - LISTED_IDS} more" if len(ids) > LISTED_IDS else ""
+    return f"{len(ids)} task{'s' if len(ids) != 1 else ''}: {shown}{more}"
+
+
+def stage_label(name: str) -> str:
+    """A stage's short axis label: its name up to the colon ('Phase 1: Foundation' -> 'Phase 1')."""
+    return name.split(":", 1)[0]
+
+
+def figure_text(value: float | None) -> str:
+    """A figure with its band word, as written on the charts: '42 % · amber'."""
+    band = rag(value)
+    return percent_text(value) if band is None else f"{percent_text(value)} · {band}"
+
+
+def band_legend(name: str) -> str:
+    """The legend entry of a band, from the thresholds: 'amber · 50 % to 84 %'."""
+    bounds = [0.0, *(bound for _, bound in RAG_BANDS)]
+    i = [band for band, _ in RAG_BANDS].index(name)
+    low, high = bounds[i], bounds[i + 1]
+    if low == 0:
+        return f"{name} · below {percent_text(high)}"
+    if math.isinf(high):
+        return f"{name} · {percent_text(low)} and above"
+    return f"{name} · {percent_text(low)} to {math.ceil(100 * high) - 1} %"
+
+
+def layout(fig: go.Figure, title: str, **settings: object) -> go.Figure:
+    """The figure in the project's theme, with its title and any other layout settings."""
+    fig.update_layout(template=TEMPLATE, title={"text": title}, **settings)
+    return fig

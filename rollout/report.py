@@ -138,6 +138,7 @@ def _environment() -> jinja2.Environment:
         "day": _day,
         "percent": readiness.percent_text,
         "rag": readiness.rag,
+        "band": readiness.band_word,
         "status": lambda code: STATUS_LABELS.get(code, code),
         "sentence": lambda text: text[:1].upper() + text[1:],
         "rows": lambda frame: frame.head(LIST_LIMIT).to_dict("records"),
@@ -162,6 +163,7 @@ def _document(pack: committee.Pack, charts_: dict[str, Any], static: bool) -> st
             edition_name=EDITION_NAMES[pack.edition],
             names={"progress": PROGRESS, "implemented": IMPLEMENTED, "conformant": CONFORMANT, "stage2": STAGE2},
             gate_rule=RULE,
+            bands=readiness.bands_sentence(),
             velocity_weeks=VELOCITY_WEEKS,
             forecast_paragraph=_forecast_html(pack.forecast),
         )

@@ -54,31 +54,36 @@ def test_one_registered_theme_for_every_figure(scenario):
         assert fig.layout.title.text
 
 
-def test_band_words_come_from_the_thresholds():
-    assert [charts.band_legend(b) for b in ("red", "amber", "green")] == [
-        "red · below 50 %",
-        "amber · 50 % to 84 %",
-        "green · 85 % and above",
+def test_each_band_reads_as_a_word_beside_its_colour_not_as_the_colour():
+    """Readers who cannot tell the colours apart read the word; 'amber' or 'red' on a bar reads like a code."""
+    assert [readiness.band_range(b) for b in ("red", "amber", "green")] == [
+        "low: below 50 %",
+        "medium: 50 % to 84 %",
+        "high: 85 % and above",
     ]
-    assert charts.figure_text(0.6667) == "66 % · amber"
-    assert charts.figure_text(0.996) == "99 % · green"
-    assert charts.figure_text(None) == "no tasks"
+    assert readiness.figure_text(0.6667) == "66 % · medium"
+    assert readiness.figure_text(0.996) == "99 % · high"
+    assert readiness.figure_text(0.0) == "0 % · low"
+    assert readiness.figure_text(None) == "no tasks"
+    assert readiness.bands_sentence() == (
+        "Red means low readiness (below 50 %), amber medium (50 % to 84 %) and green high (85 % and above)."
+    )
 
 
 def test_clause_bars_are_coloured_and_labelled_by_band(scenario):
     plan, table, _ = scenario
     fig = charts.build_clause_figure(readiness.clause_readiness(plan, table, "2011"), depth=1, edition="2011")
     assert [t.name for t in fig.data] == [
-        "red · below 50 %",
-        "amber · 50 % to 84 %",
-        "green · 85 % and above",
+        "low: below 50 %",
+        "medium: 50 % to 84 %",
+        "high: 85 % and above",
         "no tasks",
     ]
     got = bars_by_id(fig)
     assert set(got) == {"4.1", "4.2", "5.1", "5.2"}
-    assert got["4.1"] == (0.6667, "66 % · amber", AMBER, "amber · 50 % to 84 %")
-    assert got["4.2"] == (0.0, "0 % · red", RED, "red · below 50 %")
-    assert got["5.1"][:2] == (0.0, "0 % · red")  # P3.01 alone: P2.02 is optional
+    assert got["4.1"] == (0.6667, "66 % · medium", AMBER, "medium: 50 % to 84 %")
+    assert got["4.2"] == (0.0, "0 % · low", RED, "low: below 50 %")
+    assert got["5.1"][:2] == (0.0, "0 % · low")  # P3.01 alone: P2.02 is optional
     assert list(fig.layout.yaxis.categoryarray) == [
         "4.1 Management responsibility",
         "4.2 Governance of processes operated by other parti…",  # long titles are shortened
@@ -97,7 +102,7 @@ def test_clause_bars_of_2018_show_clauses_without_tasks(scenario):
     fig = charts.build_clause_figure(readiness.clause_readiness(without, table, "2018"), depth=1, edition="2018")
     got = bars_by_id(fig)
     assert got["8.1"] == (0.0, "no tasks", charts.NO_TASKS_COLOUR, "no tasks")  # P1.03 n/a, P2.02 optional
-    assert got["5.2"][:3] == (1.0, "100 % · green", GREEN)
+    assert got["5.2"][:3] == (1.0, "100 % · high", GREEN)
     assert "2018 edition" in fig.layout.title.text
     every_level = charts.build_clause_figure(
         readiness.clause_readiness(plan, table, "2018"), depth=None, edition="2018"
@@ -113,8 +118,8 @@ def test_heatmap_cells_are_clauses_within_stages(scenario):
     assert [label.split()[0] for label in heat.y] == ["4.1", "4.2", "5.1", "5.2"]
     row = dict(zip(heat.x, heat.z[0], strict=True))
     assert row["Phase 1"] == 0.6667 and all(pd.isna(row[s]) for s in ("Initiation", "Phase 2"))
-    assert heat.text[0][1] == "66 % · amber" and heat.text[0][0] == ""
-    assert heat.z[3][2] == 0.2 and heat.text[3][2] == "20 % · red"  # 5.2 in phase 2: P2.01 alone
+    assert heat.text[0][1] == "66 % · medium" and heat.text[0][0] == ""
+    assert heat.z[3][2] == 0.2 and heat.text[3][2] == "20 % · low"  # 5.2 in phase 2: P2.01 alone
     assert "P1.01, P1.02" in heat.customdata[0][1]
     assert [step[0] for step in heat.colorscale] == [0.0, 0.5, 0.5, 0.85, 0.85, 1.0]
 
@@ -125,7 +130,7 @@ def test_radar_axes_are_the_top_level_clauses(scenario):
     polar = fig.data[0]
     assert list(polar.theta) == ["4 General requirements", "5 Design and transition", "4 General requirements"]
     assert list(polar.r) == [0.4, 0.12, 0.4]  # closed around
-    assert list(polar.text) == ["40 % · red", "12 % · red", ""]
+    assert list(polar.text) == ["40 % · low", "12 % · low", ""]
     fig_2018 = charts.build_radar_figure(readiness.clause_readiness(plan, table), edition="2018")
     assert [t.split()[0] for t in fig_2018.data[0].theta] == ["4", "5", "8", "4"]
 

@@ -71,6 +71,12 @@ def test_the_html_pack_holds_every_section_and_chart_and_works_offline(data, tmp
     assert f"Decisions needed ({len(pack_of(data).decisions)})" in html
 
 
+def test_the_pack_writes_the_band_word_beside_its_colour(data):
+    html = report.build_html(pack_of(data))
+    assert '<span class="badge amber">medium</span>' in html  # 60 %: the colour is the class, the word is read
+    assert ">amber<" not in html and readiness.bands_sentence() in html
+
+
 def test_user_text_is_escaped_and_only_web_addresses_are_links(data, tmp_path):
     plan = load_plan(Path(__file__).resolve().parent.parent / "phases")
     at = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)

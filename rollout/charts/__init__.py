@@ -16,8 +16,6 @@ from rollout.charts.theme import (
     RAG_COLOURS,
     STATUS_COLOURS,
     TEMPLATE,
-    band_legend,
-    figure_text,
 )
 
 __all__ = [
@@ -26,7 +24,6 @@ __all__ = [
     "RAG_COLOURS",
     "STATUS_COLOURS",
     "TEMPLATE",
-    "band_legend",
     "build_burnup_figure",
     "build_clause_figure",
     "build_conformity_figure",
@@ -34,5 +31,4 @@ __all__ = [
     "build_heatmap_figure",
     "build_radar_figure",
     "build_status_figure",
-    "figure_text",
 ]

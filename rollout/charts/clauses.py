@@ -5,17 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from rollout.charts.theme import (
-    NO_TASKS_COLOUR,
-    RAG_COLOURS,
-    band_legend,
-    figure_text,
-    ids_text,
-    layout,
-    short,
-    stage_label,
-)
-from rollout.readiness import RAG_BANDS, rag
+from rollout.charts.theme import NO_TASKS_COLOUR, RAG_COLOURS, ids_text, layout, short, stage_label
+from rollout.readiness import RAG_BANDS, band_range, figure_text, rag
 
 
 def build_clause_figure(table: pd.DataFrame, depth: int | None = 1, *, edition: str) -> go.Figure:
@@ -24,7 +15,7 @@ def build_clause_figure(table: pd.DataFrame, depth: int | None = 1, *, edition: 
     labels = [f"{cid} {short(title)}" for cid, title in zip(rows["id"], rows["title"], strict=True)]
     rows = rows.assign(label=labels, band=rows["readiness"].map(rag))
     fig = go.Figure()
-    for band, name in [*((b, band_legend(b)) for b, _ in RAG_BANDS), (None, "no tasks")]:
+    for band, name in [*((b, band_range(b)) for b, _ in RAG_BANDS), (None, "no tasks")]:
         part = rows[rows["band"].isna()] if band is None else rows[rows["band"] == band]
         fig.add_trace(
             go.Bar(

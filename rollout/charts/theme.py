@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 import plotly.graph_objects as go
 import plotly.io as pio
-
-from rollout.readiness import RAG_BANDS, percent_text, rag
 
 TEMPLATE = "rollout"
 RAG_COLOURS = {"red": "#D55E00", "amber": "#E69F00", "green": "#009E73"}
@@ -55,24 +51,6 @@ def ids_text(ids: list[str]) -> str:
 def stage_label(name: str) -> str:
     """A stage's short axis label: its name up to the colon ('Phase 1: Foundation' -> 'Phase 1')."""
     return name.split(":", 1)[0]
-
-
-def figure_text(value: float | None) -> str:
-    """A figure with its band word, as written on the charts: '42 % · amber'."""
-    band = rag(value)
-    return percent_text(value) if band is None else f"{percent_text(value)} · {band}"
-
-
-def band_legend(name: str) -> str:
-    """The legend entry of a band, from the thresholds: 'amber · 50 % to 84 %'."""
-    bounds = [0.0, *(bound for _, bound in RAG_BANDS)]
-    i = [band for band, _ in RAG_BANDS].index(name)
-    low, high = bounds[i], bounds[i + 1]
-    if low == 0:
-        return f"{name} · below {percent_text(high)}"
-    if math.isinf(high):
-        return f"{name} · {percent_text(low)} and above"
-    return f"{name} · {percent_text(low)} to {math.ceil(100 * high) - 1} %"
 
 
 def layout(fig: go.Figure, title: str, **settings: object) -> go.Figure:

@@ -11,8 +11,10 @@ import pandas as pd
 import plotly.io as pio
 import pytest
 
-from rollout import charts, readiness, schedule, timeline
+from rollout import assurance, charts, readiness, schedule, timeline
+from rollout.charts.theme import LABEL_WIDTH, LINE_PX
 from rollout.plan import Plan
+from rollout.stores.files import FileStore
 from rollout.values import STATUS_LABELS
 
 SCENARIO = Path(__file__).resolve().parent / "plans" / "readiness"
@@ -86,12 +88,12 @@ def test_clause_bars_are_coloured_and_labelled_by_band(scenario):
     assert got["5.1"][:2] == (0.0, "0 % · low")  # P3.01 alone: P2.02 is optional
     assert list(fig.layout.yaxis.categoryarray) == [
         "4.1 Management responsibility",
-        "4.2 Governance of processes operated by other parti…",  # long titles are shortened
+        "4.2 Governance of processes<br>operated by other parties",  # long titles wrap, never cut
         "5.1 General",
-        "5.2 Plan new or changed services",
+        "5.2 Plan new or changed<br>services",
     ]
     assert fig.layout.yaxis.autorange == "reversed"  # tree order, top down
-    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == ("Readiness", "Clause")
+    assert fig.layout.xaxis.title.text == "Readiness"
     amber = fig.data[1]
     assert "2 tasks: P1.01, P1.02" in amber.hovertext[0]
 
@@ -114,13 +116,14 @@ def test_heatmap_cells_are_clauses_within_stages(scenario):
     plan, table, _ = scenario
     fig = charts.build_heatmap_figure(readiness.clause_stage_readiness(plan, table, "2011"), depth=1, edition="2011")
     heat = fig.data[0]
-    assert list(heat.x) == ["Initiation", "Phase 1", "Phase 2", "Phase 3", "Post-implementation"]
+    # no clause of this level has a task in Initiation or Post-implementation: no empty column for them
+    assert list(heat.x) == ["Phase 1", "Phase 2", "Phase 3"]
     assert [label.split()[0] for label in heat.y] == ["4.1", "4.2", "5.1", "5.2"]
     row = dict(zip(heat.x, heat.z[0], strict=True))
-    assert row["Phase 1"] == 0.6667 and all(pd.isna(row[s]) for s in ("Initiation", "Phase 2"))
-    assert heat.text[0][1] == "66 % · medium" and heat.text[0][0] == ""
-    assert heat.z[3][2] == 0.2 and heat.text[3][2] == "20 % · low"  # 5.2 in phase 2: P2.01 alone
-    assert "P1.01, P1.02" in heat.customdata[0][1]
+    assert row["Phase 1"] == 0.6667 and pd.isna(row["Phase 2"])
+    assert heat.text[0][0] == "66 %<br>medium" and heat.text[0][1] == ""  # two short lines: a larger font
+    assert heat.z[3][1] == 0.2 and heat.text[3][1] == "20 %<br>low"  # 5.2 in phase 2: P2.01 alone
+    assert "P1.01, P1.02" in heat.customdata[0][0]
     assert [step[0] for step in heat.colorscale] == [0.0, 0.5, 0.5, 0.85, 0.85, 1.0]
 
 
@@ -128,7 +131,11 @@ def test_radar_axes_are_the_top_level_clauses(scenario):
     plan, table, _ = scenario
     fig = charts.build_radar_figure(readiness.clause_readiness(plan, table, "2011"), edition="2011")
     polar = fig.data[0]
-    assert list(polar.theta) == ["4 General requirements", "5 Design and transition", "4 General requirements"]
+    assert [t.replace("<br>", " ") for t in polar.theta] == [
+        "4 General requirements",
+        "5 Design and transition",
+        "4 General requirements",
+    ]
     assert list(polar.r) == [0.4, 0.12, 0.4]  # closed around
     assert list(polar.text) == ["40 % · low", "12 % · low", ""]
     fig_2018 = charts.build_radar_figure(readiness.clause_readiness(plan, table), edition="2018")
@@ -204,3 +211,50 @@ def test_the_same_clause_reads_the_same_in_the_chart_and_the_table(scenario):
         assert x == (record["readiness"] or 0.0)
         assert text.startswith(readiness.percent_text(record["readiness"]))
     assert not math.isnan(sum(x for x, *_ in shown.values()))
+
+
+@pytest.fixture(scope="module")
+def demo_figures(bundled_plan, demo_master) -> dict:
+    """The clause charts of the demo, every level of the 2018 edition, with each chart's full clause names."""
+    loaded = FileStore(demo_master, bundled_plan).load()
+    table = readiness.task_table(bundled_plan, loaded.progress)
+    clauses = readiness.clause_readiness(bundled_plan, table)
+    grid = assurance.source_grid(bundled_plan, loaded.records["assessments"])
+    return {
+        "bars": charts.build_clause_figure(clauses, depth=None, edition="2018"),
+        "heatmap": charts.build_heatmap_figure(
+            readiness.clause_stage_readiness(bundled_plan, table), depth=None, edition="2018"
+        ),
+        "conformity": charts.build_conformity_figure(grid),
+        "names": [f"{cid} {title}" for cid, title in zip(clauses["id"], clauses["title"], strict=True)],
+        "clauses": clauses,
+    }
+
+
+@pytest.mark.parametrize("chart", ["bars", "heatmap", "conformity"])
+def test_clause_names_wrap_onto_lines_a_phone_has_room_for_and_are_never_cut(demo_figures, chart):
+    fig = demo_figures[chart]
+    labels = list(fig.layout.yaxis.categoryarray) if chart == "bars" else list(fig.data[0].y)
+    assert [label.replace("<br>", " ") for label in labels] == demo_figures["names"]
+    assert not any("…" in label for label in labels)
+    assert max(len(line) for label in labels for line in label.split("<br>")) <= LABEL_WIDTH
+    assert sum("<br>" in label for label in labels) > 10  # "8.3.4.2 Management of internal suppliers and ..."
+    # no "Clause" axis title: the labels start with the clause numbers, and the title sat on them
+    assert not fig.layout.yaxis.title.text
+    # rows tall enough for two lines of label each, plus the title and the axis
+    assert fig.layout.height >= len(labels) * (2 * LINE_PX + 8) + 140
+
+
+def test_the_radar_writes_each_main_clause_in_full(demo_figures):
+    clauses = demo_figures["clauses"]
+    theta = charts.build_radar_figure(clauses, edition="2018").data[0].theta
+    top = clauses[clauses["depth"] == 0]
+    assert [t.replace("<br>", " ") for t in theta] == [*(top["id"] + " " + top["title"]), theta[0].replace("<br>", " ")]
+    assert "7 Support of the<br>service management<br>system" in theta
+
+
+def test_a_phone_keeps_the_width_for_the_cells(demo_figures):
+    heat, conformity = demo_figures["heatmap"], demo_figures["conformity"]
+    assert heat.data[0].colorbar.orientation == "h"  # the colour scale below the chart, not beside it
+    assert "Post-implementation" not in heat.data[0].x  # no clause has a certification task
+    assert list(conformity.data[0].x) == ["Gap<br>analysis", "Internal<br>audit"]  # sources that assessed something

@@ -5,15 +5,29 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from rollout.charts.theme import NO_TASKS_COLOUR, RAG_COLOURS, ids_text, layout, short, stage_label
+from rollout.charts.theme import (
+    LABEL_SIZE,
+    NO_TASKS_COLOUR,
+    RAG_COLOURS,
+    bar_gap,
+    ids_text,
+    layout,
+    row_height,
+    stage_label,
+    wrap,
+)
 from rollout.readiness import RAG_BANDS, band_range, figure_text, rag
+
+RADAR_WIDTH = 18  # characters on a line of a radar's label: the circle keeps room between them
 
 
 def build_clause_figure(table: pd.DataFrame, depth: int | None = 1, *, edition: str) -> go.Figure:
     """Horizontal bars of clause readiness (a ``clause_readiness`` table), one level or all, tree order top down."""
     rows = table if depth is None else table[table["depth"] == depth]
-    labels = [f"{cid} {short(title)}" for cid, title in zip(rows["id"], rows["title"], strict=True)]
-    rows = rows.assign(label=labels, band=rows["readiness"].map(rag))
+    names = [f"{cid} {title}" for cid, title in zip(rows["id"], rows["title"], strict=True)]
+    labels = [wrap(name) for name in names]
+    rows = rows.assign(name=names, label=labels, band=rows["readiness"].map(rag))
+    row = row_height(labels)
     fig = go.Figure()
     for band, name in [*((b, band_range(b)) for b, _ in RAG_BANDS), (None, "no tasks")]:
         part = rows[rows["band"].isna()] if band is None else rows[rows["band"] == band]
@@ -25,12 +39,15 @@ def build_clause_figure(table: pd.DataFrame, depth: int | None = 1, *, edition: 
                 y=part["label"].tolist(),
                 customdata=part["id"].tolist(),
                 text=[figure_text(v) for v in part["readiness"]],
-                textposition="outside",
+                # inside a bar long enough to hold it (a phone has little room beside); plotly writes
+                # nothing in an empty bar under "auto"
+                textposition=["auto" if v else "outside" for v in part["readiness"].fillna(0)],
+                textfont_size=LABEL_SIZE,
                 cliponaxis=False,
                 marker_color=RAG_COLOURS.get(band, NO_TASKS_COLOUR),
                 hovertext=[
-                    f"{label}<br>{figure_text(v)}<br>{ids_text(ids)}"
-                    for label, v, ids in zip(part["label"], part["readiness"], part["task_ids"], strict=True)
+                    f"{name}<br>{figure_text(v)}<br>{ids_text(ids)}"
+                    for name, v, ids in zip(part["name"], part["readiness"], part["task_ids"], strict=True)
                 ],
                 hoverinfo="text",
             )
@@ -39,8 +56,10 @@ def build_clause_figure(table: pd.DataFrame, depth: int | None = 1, *, edition: 
         fig,
         f"Readiness by clause ({edition} edition)",
         xaxis={"title": {"text": "Readiness"}, "range": [0, 1.3], "tickformat": ".0%", "tickvals": [0, 0.5, 1]},
-        yaxis={"title": {"text": "Clause"}, "categoryorder": "array", "categoryarray": labels, "autorange": "reversed"},
-        height=max(320, 28 * len(labels) + 140),
+        # no axis title: the labels start with the clause numbers, and a title would sit on them
+        yaxis={"categoryorder": "array", "categoryarray": labels, "autorange": "reversed", "tickfont_size": LABEL_SIZE},
+        height=max(320, row * len(labels) + 170),
+        bargap=bar_gap(row),
     )
 
 
@@ -59,11 +78,14 @@ def build_heatmap_figure(table: pd.DataFrame, depth: int | None = 1, *, edition:
     """Clause x stage heatmap of a ``clause_stage_readiness`` table: a cell is the clause's tasks within a stage."""
     rows = table if depth is None else table[table["depth"] == depth]
     clauses = list(dict.fromkeys(rows["id"]))
-    stages = list(dict.fromkeys(rows["stage_name"]))
+    # a stage with no clause's task (certification work) would only add an empty column
+    tasks = rows.groupby("stage_name", sort=False)["tasks"].sum()
+    stages = tasks.index[tasks > 0].tolist()
     wide = rows.pivot(index="id", columns="stage_name").reindex(index=clauses)
     values, ids = wide["readiness"][stages].to_numpy(), wide["task_ids"][stages].to_numpy()
     titles = rows.drop_duplicates("id").set_index("id")["title"]
-    y = [f"{cid} {short(titles[cid], 36)}" for cid in clauses]
+    names = [f"{cid} {titles[cid]}" for cid in clauses]
+    y = [wrap(name) for name in names]
     fig = go.Figure(
         go.Heatmap(
             z=values.tolist(),
@@ -72,9 +94,23 @@ def build_heatmap_figure(table: pd.DataFrame, depth: int | None = 1, *, edition:
             zmin=0,
             zmax=1,
             colorscale=_rag_colourscale(),
-            colorbar={"title": {"text": "Readiness"}, "tickvals": [0, 0.5, 0.85, 1], "tickformat": ".0%"},
+            # below the chart, not beside it: a phone needs the width for the stages
+            colorbar={
+                "title": {"text": "Readiness", "side": "top"},
+                "tickvals": [0, 0.5, 0.85],
+                "tickformat": ".0%",
+                "orientation": "h",
+                "yref": "container",
+                "y": 0,
+                "yanchor": "bottom",
+                "thickness": 12,
+            },
+            # the band's word under the figure: narrow cells (a phone's) keep a readable font
             text=[
-                [figure_text(value) if tasks else "" for value, tasks in zip(row_values, row_ids, strict=True)]
+                [
+                    figure_text(value).replace(" · ", "<br>") if tasks else ""
+                    for value, tasks in zip(row_values, row_ids, strict=True)
+                ]
                 for row_values, row_ids in zip(values, ids, strict=True)
             ],
             texttemplate="%{text}",
@@ -83,7 +119,7 @@ def build_heatmap_figure(table: pd.DataFrame, depth: int | None = 1, *, edition:
                     f"{label}<br>{stage}<br>{figure_text(value)}<br>{ids_text(tasks)}"
                     for stage, value, tasks in zip(stages, row_values, row_ids, strict=True)
                 ]
-                for label, row_values, row_ids in zip(y, values, ids, strict=True)
+                for label, row_values, row_ids in zip(names, values, ids, strict=True)
             ],
             hovertemplate="%{customdata}<extra></extra>",
             xgap=2,
@@ -92,17 +128,17 @@ def build_heatmap_figure(table: pd.DataFrame, depth: int | None = 1, *, edition:
     )
     return layout(
         fig,
-        f"Readiness of each clause's tasks within each stage ({edition} edition)",
-        xaxis={"title": {"text": "Stage"}, "showgrid": False},
-        yaxis={"title": {"text": "Clause"}, "autorange": "reversed", "showgrid": False},
-        height=max(320, 30 * len(clauses) + 160),
+        f"Clause readiness by stage ({edition} edition)",
+        xaxis={"showgrid": False},
+        yaxis={"autorange": "reversed", "showgrid": False},
+        height=max(320, row_height(y, least=30) * len(y) + 160),
     )
 
 
 def build_radar_figure(table: pd.DataFrame, *, edition: str) -> go.Figure:
     """Radar of the top-level clauses of a ``clause_readiness`` table (4 to 9, or 4 to 10)."""
     top = table[table["depth"] == 0]
-    theta = [f"{cid} {short(title, 24)}" for cid, title in zip(top["id"], top["title"], strict=True)]
+    theta = [wrap(f"{cid} {title}", RADAR_WIDTH) for cid, title in zip(top["id"], top["title"], strict=True)]
     values = top["readiness"].fillna(0).tolist()
     texts = [figure_text(v) for v in top["readiness"]]
     hover = [

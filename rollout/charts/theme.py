@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -18,6 +20,11 @@ STATUS_COLOURS = {
 PLANNED_OPACITY = 0.4
 LISTED_IDS = 12
 LABEL_LENGTH = 48
+LABEL_WIDTH = 30  # characters on a line of a long axis label: two lines hold most clauses' names,
+# and a phone keeps room for the bars
+LABEL_SIZE = 12  # px: the font of long axis labels and of values written on bars
+LINE_PX = 15  # the height of a label's line
+BAR_PX = 20  # the thickness of a horizontal bar
 
 pio.templates[TEMPLATE] = go.layout.Template(
     layout={
@@ -37,6 +44,26 @@ pio.templates[TEMPLATE] = go.layout.Template(
 
 def short(text: str, length: int = LABEL_LENGTH) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def wrap(text: str, width: int = LABEL_WIDTH) -> str:
+    """A long label on as many lines as it needs (plotly's <br>), never cut."""
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
+def row_height(labels: list[str], least: int = 28) -> int:
+    """Pixels a row of a category axis needs for its labels: plotly gives every row the same.
+
+    A row holds two lines and the space around them: the rare label of three (never two side by
+    side in the standard's clauses) takes that space instead of making every row of a long chart taller.
+    """
+    lines = max((label.count("<br>") + 1 for label in labels), default=1)
+    return max(least, min(lines, 2) * LINE_PX + 12)
+
+
+def bar_gap(row: int) -> float:
+    """The gap between bars that keeps each bar BAR_PX thick, however tall its row."""
+    return max(0.2, 1 - BAR_PX / row)
 
 
 def ids_text(ids: list[str]) -> str:

@@ -37,15 +37,12 @@ from rollout.fileio import atomic_write_bytes
 from rollout.gates import RULE
 from rollout.plan import EDITION_NAMES
 from rollout.summary import IMPLEMENTED, PROGRESS
-from rollout.timeline import VELOCITY_WEEKS
 from rollout.values import STATUS_LABELS
 
 T = TypeVar("T")
 FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
 LIST_LIMIT = 15  # rows per list in the pack; the page shows them all
 CLAUSE_DEPTH = 1  # the clause table and bars go down to the second level (4.1, 4.2, ...)
-# A landscape page has room beside a chart: the legend goes there, clear of the x axis title.
-SIDE_LEGEND = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"}
 CHART_WIDTH = 1000  # px: the width of an A4 landscape page's text
 PNG_SCALE = 2
 PRINT_TIMEOUT = 60.0  # seconds to load the page before printing
@@ -89,15 +86,12 @@ def format_of(path: str | Path) -> str:
 # charts ------------------------------------------------------------------------
 def pack_figures(pack: committee.Pack) -> dict[str, go.Figure]:
     """The pack's charts by name, in the order they appear."""
-    figures = {
+    return {
         "burnup": charts.build_burnup_figure(pack.weekly, pack.forecast),
         "status": charts.build_status_figure(pack.counts),
         "radar": charts.build_radar_figure(pack.clauses, edition=pack.edition),
         "clauses": charts.build_clause_figure(pack.clauses, depth=CLAUSE_DEPTH, edition=pack.edition),
     }
-    for fig in figures.values():
-        fig.update_layout(legend=SIDE_LEGEND)
-    return figures
 
 
 def _interactive(figures: dict[str, go.Figure]) -> dict[str, Markup]:
@@ -164,7 +158,7 @@ def _document(pack: committee.Pack, charts_: dict[str, Any], static: bool) -> st
             names={"progress": PROGRESS, "implemented": IMPLEMENTED, "conformant": CONFORMANT, "stage2": STAGE2},
             gate_rule=RULE,
             bands=readiness.bands_sentence(),
-            velocity_weeks=VELOCITY_WEEKS,
+            burnup_caption=charts.burnup_caption(pack.forecast),
             forecast_paragraph=_forecast_html(pack.forecast),
         )
     )

@@ -161,30 +161,64 @@ def test_burnup_shows_done_ceiling_forecast_and_target(scenario):
     fig = charts.build_burnup_figure(weekly, outlook)
     traces = {t.name: t for t in fig.data}
     assert list(traces) == [
-        "Planned effort (ceiling)",
+        "Planned effort",
         "Done",
-        "Earliest finish 2026-09-19",
-        "Likely finish 2026-11-17",
-        "Target 2026-12-31",
+        "Earliest finish 19 Sep 2026",
+        "Likely finish 17 Nov 2026",
+        "Target 31 Dec 2026",
     ]  # no latest date: the slowest weeks made no progress, so no range either
     assert list(traces["Done"].y) == [0.0, 0.5, 2.0, 3.0, 3.6, 4.6]
-    assert list(traces["Planned effort (ceiling)"].y) == [21.0, 21.0, 21.0, 17.0, 17.0, 16.0, 16.0]
-    likely = traces["Likely finish 2026-11-17"]
+    assert list(traces["Planned effort"].y) == [21.0, 21.0, 21.0, 17.0, 17.0, 16.0, 16.0]
+    likely = traces["Likely finish 17 Nov 2026"]
     assert list(likely.y) == [4.6, 16.0] and pd.Timestamp(likely.x[1]) == pd.Timestamp("2026-11-17")
-    assert {pd.Timestamp(x) for x in traces["Target 2026-12-31"].x} == {pd.Timestamp("2026-12-31")}
-    assert "on track" in fig.layout.title.text
+    assert {pd.Timestamp(x) for x in traces["Target 31 Dec 2026"].x} == {pd.Timestamp("2026-12-31")}
+    assert fig.layout.title.text == "Done effort against the plan"
+    assert fig.layout.title.subtitle.text == "likely finish 17 Nov 2026: on track"
     assert fig.layout.yaxis.title.text == "Effort-days"
+    assert charts.burnup_caption(outlook).endswith(
+        "The orange lines run from today to the earliest and the likely finish at the pace of the last 8 weeks; "
+        "there is no latest finish: the slowest weeks made no progress."
+    )
 
 
-def test_burnup_with_a_full_range_and_without_a_forecast(scenario):
+def test_the_burnup_legend_sits_below_a_tall_plot_and_on_no_title(scenario):
+    """The committee's burn-up had its legend above the plot: a plot 190 px tall, and on a phone over the title."""
+    plan, table, log = scenario
+    weekly = timeline.burnup(plan, log, TODAY)
+    fig = charts.build_burnup_figure(weekly, timeline.forecast(plan, table, weekly, TODAY))
+    legend = fig.layout.template.layout.legend
+    assert fig.layout.legend.orientation is None and fig.layout.legend.y is None  # the theme's, left as it is
+    assert (legend.orientation, legend.yref, legend.yanchor, legend.y) == ("h", "container", "bottom", 0)
+    assert fig.layout.height >= 500
+
+
+def test_burnup_draws_a_range_only_when_there_is_one_and_its_caption_follows(scenario):
     plan, _, log = scenario
     weekly = timeline.burnup(plan, log, TODAY)
-    ranged = timeline.Forecast(TODAY, plan.target_date, 3.6, 15.0, (1.0,) * 8, *[dt.date(2026, 9, 1)] * 3, None)
-    assert "Forecast range" in [t.name for t in charts.build_burnup_figure(weekly, ranged).data]
+    day = dt.date(2026, 9, 1)
+    ranged = timeline.Forecast(
+        TODAY, plan.target_date, 3.6, 15.0, (1.0,) * 8, day, day - dt.timedelta(30), day + dt.timedelta(40), None
+    )
+    fig = charts.build_burnup_figure(weekly, ranged)
+    assert [t.name for t in fig.data] == [
+        "Planned effort",
+        "Done",
+        "Range between 02 Aug 2026 and 11 Oct 2026",  # one legend entry for the band and its edges
+        "Likely finish 01 Sep 2026",
+        "Target 31 Dec 2026",
+    ]
+    assert "the shaded band spans the earliest to the latest finish" in charts.burnup_caption(ranged)
+    floored = dataclasses.replace(ranged, earliest=day, latest=day)  # an operating period decides all three
+    assert [t.name for t in charts.build_burnup_figure(weekly, floored).data][2] == "Likely finish 01 Sep 2026"
+    assert charts.burnup_caption(floored).endswith(
+        "The orange line runs from today to the likely finish at the pace of the last 8 weeks."
+    )
     none = timeline.Forecast(TODAY, plan.target_date, 3.6, 15.0, (0.0,) * 8, None, None, None, "no forecast yet: x")
     fig = charts.build_burnup_figure(weekly, none)
-    assert [t.name for t in fig.data] == ["Planned effort (ceiling)", "Done", "Target 2026-12-31"]
-    assert "no forecast yet: x" in fig.layout.title.text
+    assert [t.name for t in fig.data] == ["Planned effort", "Done", "Target 31 Dec 2026"]
+    assert fig.layout.title.subtitle.text == "no forecast yet: x"
+    caption = charts.burnup_caption(none)
+    assert "orange" not in caption and caption.endswith("no forecast line is drawn (no forecast yet: x).")
 
 
 def test_gantt_colours_by_status_and_draws_planned_bars_lighter(scenario):

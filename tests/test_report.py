@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 from support import DEMO_TODAY
 
-from rollout import committee, readiness, report
+from rollout import charts, committee, readiness, report
 from rollout.cli import main
 from rollout.plan import load_plan
 from rollout.stores.files import FileStore
@@ -75,6 +75,16 @@ def test_the_pack_writes_the_band_word_beside_its_colour(data):
     html = report.build_html(pack_of(data))
     assert '<span class="badge amber">medium</span>' in html  # 60 %: the colour is the class, the word is read
     assert ">amber<" not in html and readiness.bands_sentence() in html
+
+
+def test_the_pack_draws_legends_below_and_its_caption_says_what_the_burnup_draws(data):
+    pack = pack_of(data)
+    for name, fig in report.pack_figures(pack).items():
+        assert fig.layout.legend.orientation is None, f"{name}: the theme's legend, below the plot"
+    html = report.build_html(pack)
+    assert f'<p class="note">{charts.burnup_caption(pack.forecast)}</p>' in html
+    assert "The orange line runs from today to the likely finish" in html  # an operating period decides all three
+    assert "earliest, likely and latest" not in html and "orange lines" not in html
 
 
 def test_user_text_is_escaped_and_only_web_addresses_are_links(data, tmp_path):

@@ -6,7 +6,7 @@ red, amber and green come from ``readiness.RAG_BANDS`` in the Okabe-Ito palette,
 words are written on the chart.
 """
 
-from rollout.charts.burnup import build_burnup_figure
+from rollout.charts.burnup import build_burnup_figure, burnup_caption
 from rollout.charts.clauses import build_clause_figure, build_heatmap_figure, build_radar_figure
 from rollout.charts.conformity import build_conformity_figure
 from rollout.charts.tasks import build_gantt_figure, build_status_figure
@@ -31,4 +31,5 @@ __all__ = [
     "build_heatmap_figure",
     "build_radar_figure",
     "build_status_figure",
+    "burnup_caption",
 ]

@@ -225,15 +225,31 @@ def test_gantt_colours_by_status_and_draws_planned_bars_lighter(scenario):
     plan, table, _ = scenario
     fig = charts.build_gantt_figure(schedule.gantt_table(plan, table, TODAY), TODAY)
     traces = {t.name: t for t in fig.data}
-    assert set(traces) == {"Done", "In progress", "Blocked", "Not started", "Not applicable"}
+    assert set(traces) == {"Done", "In progress", "Blocked", "Not started", "Not applicable", "Today 01 Jul 2026"}
     assert traces["Blocked"].marker.color == charts.STATUS_COLOURS["blocked"]
+    bars = [t for t in fig.data if t.type == "bar"]
     opacity = {
-        row[1]: alpha for trace in fig.data for row, alpha in zip(trace.customdata, trace.marker.opacity, strict=True)
+        row[1]: alpha for trace in bars for row, alpha in zip(trace.customdata, trace.marker.opacity, strict=True)
     }
     assert opacity["P0.01"] == 1.0 and opacity["P2.02"] == charts.PLANNED_OPACITY
     assert list(fig.layout.yaxis.categoryarray)[-1].startswith("P0.01")  # plotly lists the top bar last
     assert "%{customdata[1]} %{customdata[2]}" in traces["Done"].hovertemplate
-    assert len(fig.layout.shapes) == 1  # today
+    # the dotted line of today is named in the legend, and drawn over every bar
+    today = traces["Today 01 Jul 2026"]
+    assert today.line.dash == "dot" and {pd.Timestamp(x) for x in today.x} == {pd.Timestamp(TODAY)}
+    assert set(today.y) == {fig.layout.yaxis.categoryarray[0], fig.layout.yaxis.categoryarray[-1]}
+    assert not fig.layout.yaxis.title.text  # no "Task" title on the labels, which start with the ids
+
+
+def test_not_applicable_and_not_started_are_told_apart_without_colour(scenario):
+    """Two greys were the same to many readers; hatching needs no colour vision at all."""
+    plan, table, _ = scenario
+    status = {t.name: t.marker for t in charts.build_status_figure(readiness.status_counts(plan, table)).data}
+    gantt = {t.name: t.marker for t in charts.build_gantt_figure(schedule.gantt_table(plan, table, TODAY)).data}
+    for markers in (status, gantt):
+        looks = {name: (m.color, m.pattern.shape or "") for name, m in markers.items()}
+        assert len(set(looks.values())) == len(looks), looks
+        assert looks["Not applicable"][1] == "/" and looks["Not started"][1] == ""
 
 
 def test_the_same_clause_reads_the_same_in_the_chart_and_the_table(scenario):

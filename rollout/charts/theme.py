@@ -15,8 +15,11 @@ STATUS_COLOURS = {
     "in_progress": "#0072B2",
     "blocked": "#D55E00",
     "done": "#009E73",
-    "not_applicable": "#DDDDDD",
+    "not_applicable": "#FFFFFF",
 }
+# not applicable is hatched in grey on white: two greys (and a planned bar drawn lighter) could not be told apart
+STATUS_PATTERNS = {status: "/" if status == "not_applicable" else "" for status in STATUS_COLOURS}
+HATCH = {"fgcolor": "#777777", "solidity": 0.25}
 PLANNED_OPACITY = 0.4
 LISTED_IDS = 12
 LABEL_LENGTH = 48
@@ -46,9 +49,9 @@ def short(text: str, length: int = LABEL_LENGTH) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
-def wrap(text: str, width: int = LABEL_WIDTH) -> str:
-    """A long label on as many lines as it needs (plotly's <br>), never cut."""
-    return "<br>".join(textwrap.wrap(text, width)) or text
+def wrap(text: str, width: int = LABEL_WIDTH, lines: int | None = None) -> str:
+    """A long label on as many lines as it needs (plotly's <br>); cut with '…' only past ``lines``."""
+    return "<br>".join(textwrap.wrap(text, width, max_lines=lines, placeholder=" …")) or text
 
 
 def row_height(labels: list[str], least: int = 28) -> int:

@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 from support import DEMO_TODAY
 
-from rollout import charts, committee, readiness, report
+from rollout import charts, committee, readiness, report, timeline
 from rollout.cli import main
 from rollout.plan import load_plan
 from rollout.stores.files import FileStore
@@ -85,6 +85,7 @@ def test_the_pack_draws_legends_below_and_its_caption_says_what_the_burnup_draws
     assert f'<p class="note">{charts.burnup_caption(pack.forecast)}</p>' in html
     assert "The orange line runs from today to the likely finish" in html  # an operating period decides all three
     assert "earliest, likely and latest" not in html and "orange lines" not in html
+    assert html.count(timeline.FORECAST_CAVEAT) == 1  # with the forecast's paragraph, once
 
 
 def test_user_text_is_escaped_and_only_web_addresses_are_links(data, tmp_path):

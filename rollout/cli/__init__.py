@@ -11,6 +11,7 @@ from rollout.cli.common import CliError, UsageError, emit_json, loaded, location
 from rollout.plan import EDITION_NAMES, PlanError
 from rollout.progress import ChangeError, ConflictError, StoreError
 from rollout.summary import IMPLEMENTED, PROGRESS, done_text, implemented_text
+from rollout.timeline import FORECAST_CAVEAT
 
 
 # commands ----------------------------------------------------------------------
@@ -168,6 +169,8 @@ def cmd_forecast(args: argparse.Namespace) -> None:
     print(outlook.sentence())
     weekly = ", ".join(f"{v:g}" for v in outlook.velocities)
     print(f"remaining {outlook.remaining:g} of {outlook.ceiling:g} effort-days; done per week, last 8 weeks: {weekly}")
+    if outlook.likely:
+        print(FORECAST_CAVEAT)
 
 
 def cmd_import(args: argparse.Namespace) -> None:

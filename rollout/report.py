@@ -41,7 +41,7 @@ from rollout.values import STATUS_LABELS
 
 T = TypeVar("T")
 FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
-LIST_LIMIT = 15  # rows per list in the pack; the page shows them all
+LIST_LIMIT = 15  # rows per list in the pack's body; its appendix and the page show them all
 CLAUSE_DEPTH = 1  # the clause table and bars go down to the second level (4.1, 4.2, ...)
 CHART_WIDTH = 1000  # px: the width of an A4 landscape page's text
 PNG_SCALE = 2
@@ -59,10 +59,12 @@ MARGIN_STYLE = (
     "font-size:9px;width:100%;padding:0 12mm;box-sizing:border-box;display:flex;gap:12px;"
     "color:#5f6368;font-family:Arial,sans-serif"
 )
-HEADER = """<div style="{{ style }}"><span style="flex:1">{{ organisation }} · Steering committee pack</span>
-<span>{{ day }}</span></div>"""
+HEADER = (
+    """<div style="{{ style }}"><span style="flex:1">Steering committee pack · clauses of {{ edition }}</span></div>"""
+)
+# The organisation may wrap onto a second line (the margin holds two), never cut; the page number never wraps.
 FOOTER = """<div style="{{ style }}">
-<span style="flex:1">{{ edition }}</span>
+<span style="flex:1">{{ organisation }} · {{ day }}</span>
 <span style="white-space:nowrap">Page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>"""
 Step = Callable[[str], None]
 
@@ -136,6 +138,7 @@ def _environment() -> jinja2.Environment:
         "status": lambda code: STATUS_LABELS.get(code, code),
         "sentence": lambda text: text[:1].upper() + text[1:],
         "rows": lambda frame: frame.head(LIST_LIMIT).to_dict("records"),
+        "every": lambda frame: frame.to_dict("records"),
     }
     env.tests["http_url"] = _is_http_url
     env.globals |= {"change": committee.change_text, "limit": LIST_LIMIT}
@@ -242,8 +245,10 @@ async def _print(browser: kaleido.Kaleido, document: str, header: str, footer: s
 def _margins(pack: committee.Pack) -> tuple[str, str]:
     """The PDF's running header and footer, escaped like the page."""
     env = _environment()
-    header = env.from_string(HEADER).render(style=MARGIN_STYLE, organisation=pack.organisation, day=_day(pack.today))
-    return header, env.from_string(FOOTER).render(style=MARGIN_STYLE, edition=EDITION_NAMES[pack.summary["edition"]])
+    header = env.from_string(HEADER).render(style=MARGIN_STYLE, edition=EDITION_NAMES[pack.edition])
+    return header, env.from_string(FOOTER).render(
+        style=MARGIN_STYLE, organisation=pack.organisation, day=_day(pack.today)
+    )
 
 
 async def _pdf_job(

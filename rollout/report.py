@@ -44,6 +44,7 @@ FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
 LIST_LIMIT = 15  # rows per list in the pack's body; its appendix and the page show them all
 CLAUSE_DEPTH = 1  # the clause table and bars go down to the second level (4.1, 4.2, ...)
 CHART_WIDTH = 1000  # px: the width of an A4 landscape page's text
+CLAUSE_LABEL_WIDTH = 70  # characters: the page has room for a clause's name on one line
 PNG_SCALE = 2
 PRINT_TIMEOUT = 60.0  # seconds to load the page before printing
 CHART_TITLES = {
@@ -92,7 +93,9 @@ def pack_figures(pack: committee.Pack) -> dict[str, go.Figure]:
         "burnup": charts.build_burnup_figure(pack.weekly, pack.forecast),
         "status": charts.build_status_figure(pack.counts),
         "radar": charts.build_radar_figure(pack.clauses, edition=pack.edition),
-        "clauses": charts.build_clause_figure(pack.clauses, depth=CLAUSE_DEPTH, edition=pack.edition),
+        "clauses": charts.build_clause_figure(
+            pack.clauses, depth=CLAUSE_DEPTH, edition=pack.edition, label_width=CLAUSE_LABEL_WIDTH
+        ),
     }
 
 

@@ -82,8 +82,12 @@ def test_the_pack_writes_the_band_word_beside_its_colour(data):
 
 def test_the_pack_draws_legends_below_and_its_caption_says_what_the_burnup_draws(data):
     pack = pack_of(data)
-    for name, fig in report.pack_figures(pack).items():
+    figures = report.pack_figures(pack)
+    for name, fig in figures.items():
         assert fig.layout.legend.orientation is None, f"{name}: the theme's legend, below the plot"
+    second = pack.clauses[pack.clauses["depth"] == report.CLAUSE_DEPTH]
+    # the printed page has room for each clause's name on one line: the bars fit one page
+    assert list(figures["clauses"].layout.yaxis.categoryarray) == list(second["id"] + " " + second["title"])
     html = report.build_html(pack)
     assert f'<p class="note">{charts.burnup_caption(pack.forecast)}</p>' in html
     assert "The orange line runs from today to the likely finish" in html  # an operating period decides all three

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from rollout.charts.theme import (
     LABEL_SIZE,
+    LABEL_WIDTH,
     NO_TASKS_COLOUR,
     RAG_COLOURS,
     bar_gap,
@@ -21,13 +22,18 @@ from rollout.readiness import RAG_BANDS, band_range, figure_text, rag
 RADAR_WIDTH = 18  # characters on a line of a radar's label: the circle keeps room between them
 
 
-def build_clause_figure(table: pd.DataFrame, depth: int | None = 1, *, edition: str) -> go.Figure:
-    """Horizontal bars of clause readiness (a ``clause_readiness`` table), one level or all, tree order top down."""
+def build_clause_figure(
+    table: pd.DataFrame, depth: int | None = 1, *, edition: str, label_width: int = LABEL_WIDTH
+) -> go.Figure:
+    """Horizontal bars of clause readiness (a ``clause_readiness`` table), one level or all, tree order top down.
+
+    ``label_width``: characters on a line of a clause's name; a printed page has room for more than a phone.
+    """
     rows = table if depth is None else table[table["depth"] == depth]
     names = [f"{cid} {title}" for cid, title in zip(rows["id"], rows["title"], strict=True)]
-    labels = [wrap(name) for name in names]
+    labels = [wrap(name, label_width) for name in names]
     rows = rows.assign(name=names, label=labels, band=rows["readiness"].map(rag))
-    row = row_height(labels)
+    row = row_height(labels, least=24)
     fig = go.Figure()
     for band, name in [*((b, band_range(b)) for b, _ in RAG_BANDS), (None, "no tasks")]:
         part = rows[rows["band"].isna()] if band is None else rows[rows["band"] == band]

@@ -22,7 +22,6 @@ STATUS_PATTERNS = {status: "/" if status == "not_applicable" else "" for status 
 HATCH = {"fgcolor": "#777777", "solidity": 0.25}
 PLANNED_OPACITY = 0.4
 LISTED_IDS = 12
-LABEL_LENGTH = 48
 LABEL_WIDTH = 30  # characters on a line of a long axis label: two lines hold most clauses' names,
 # and a phone keeps room for the bars
 LABEL_SIZE = 12  # px: the font of long axis labels and of values written on bars
@@ -43,10 +42,6 @@ pio.templates[TEMPLATE] = go.layout.Template(
         "margin": {"l": 10, "r": 10, "t": 60, "b": 80},
     }
 )
-
-
-def short(text: str, length: int = LABEL_LENGTH) -> str:
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
 def wrap(text: str, width: int = LABEL_WIDTH, lines: int | None = None) -> str:

@@ -17,9 +17,10 @@ from rollout.charts.theme import (
     stage_label,
     wrap,
 )
-from rollout.readiness import RAG_BANDS, band_range, figure_text, rag
+from rollout.readiness import RAG_BANDS, band_range, figure_text, percent_text, rag
 
-RADAR_WIDTH = 18  # characters on a line of a radar's label: the circle keeps room between them
+RADAR_WIDTH = 14  # characters on a line of a radar's label: beside the circle within a phone's margins
+RADAR_MARGIN = 100  # px each side: polar labels take no automatic margin
 
 
 def build_clause_figure(
@@ -147,6 +148,8 @@ def build_radar_figure(table: pd.DataFrame, *, edition: str) -> go.Figure:
     theta = [wrap(f"{cid} {title}", RADAR_WIDTH) for cid, title in zip(top["id"], top["title"], strict=True)]
     values = top["readiness"].fillna(0).tolist()
     texts = [figure_text(v) for v in top["readiness"]]
+    # on the points the percent alone: one colour for all, no band to name, and the words crowded the circle
+    points = [percent_text(v) for v in top["readiness"]]
     hover = [
         f"{cid} {title}<br>{text}<br>{ids_text(ids)}"
         for cid, title, text, ids in zip(top["id"], top["title"], texts, top["task_ids"], strict=True)
@@ -155,7 +158,7 @@ def build_radar_figure(table: pd.DataFrame, *, edition: str) -> go.Figure:
         go.Scatterpolar(
             r=[*values, values[0]],
             theta=[*theta, theta[0]],
-            text=[*texts, ""],
+            text=[*points, ""],
             hovertext=[*hover, hover[0]],
             hoverinfo="text",
             customdata=[*top["id"], top["id"].iloc[0]],
@@ -169,8 +172,18 @@ def build_radar_figure(table: pd.DataFrame, *, edition: str) -> go.Figure:
     return layout(
         fig,
         f"Readiness of the main clauses ({edition} edition)",
-        polar={"radialaxis": {"range": [0, 1], "tickformat": ".0%", "tickvals": [0, 0.5, 0.85, 1]}},
+        polar={
+            # the percent scale between the last clause and the first, not on the first one's name and value
+            "radialaxis": {
+                "range": [0, 1],
+                "tickformat": ".0%",
+                "tickvals": [0.5, 0.85, 1],
+                "angle": -180 / max(len(theta), 1),
+                "tickangle": -180 / max(len(theta), 1),
+            },
+            "angularaxis": {"tickfont_size": LABEL_SIZE},
+        },
         showlegend=False,
         height=520,
-        margin={"l": 90, "r": 90, "t": 80, "b": 50},
+        margin={"l": RADAR_MARGIN, "r": RADAR_MARGIN, "t": 80, "b": 50},
     )

@@ -200,7 +200,7 @@ def decisions(plan: Plan, table: pd.DataFrame, gates: list[dict[str, Any]], hist
     rows += [(AT_RISK, g["name"], gates_.risk_text(g["gate_risks"]), "") for g in gates if g["gate_at_risk"]]
     blocked = table[table["mandatory"] & (table["status"] == "blocked")]
     rows += [
-        (UNBLOCK, f"{r.task_id} {r.title}", r.notes or "no note says what it waits for", r.owner)
+        (UNBLOCK, f"{r.task_id} {r.title}", r.notes or "no note gives the reason", r.owner)
         for r in blocked.itertuples()
     ]
     return pd.DataFrame(rows, columns=DECISION_COLUMNS)

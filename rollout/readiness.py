@@ -24,6 +24,8 @@ from rollout.values import DECIMALS, FINISHED, STATUSES
 
 # The one place the red/amber/green thresholds live: a figure takes the first band whose bound it is below.
 RAG_BANDS: tuple[tuple[str, float], ...] = (("red", 0.5), ("amber", 0.85), ("green", math.inf))
+# What each band says of a figure, written beside its colour for readers who cannot tell the colours apart.
+BAND_WORDS = {"red": "low", "amber": "medium", "green": "high"}
 FIGURE_COLUMNS = ["readiness", "tasks", "task_ids"]
 
 
@@ -63,6 +65,43 @@ def rag(value: float | None) -> str | None:
     if value is None or pd.isna(value):
         return None
     return next(name for name, bound in RAG_BANDS if value < bound)
+
+
+def band_word(value: float | None) -> str | None:
+    """What a figure's band says of it: 'low', 'medium' or 'high'; None when there is no figure."""
+    band = rag(value)
+    return None if band is None else BAND_WORDS[band]
+
+
+def figure_text(value: float | None) -> str:
+    """A figure with its band's word, as charts and the pack write it: '78 % · medium'."""
+    word = band_word(value)
+    return percent_text(value) if word is None else f"{percent_text(value)} · {word}"
+
+
+def band_bounds(band: str) -> str:
+    """The figures a band covers, from the thresholds: 'below 50 %', '50 % to 84 %', '85 % and above'."""
+    bounds = [0.0, *(bound for _, bound in RAG_BANDS)]
+    i = [name for name, _ in RAG_BANDS].index(band)
+    low, high = bounds[i], bounds[i + 1]
+    if low == 0:
+        return f"below {percent_text(high)}"
+    if math.isinf(high):
+        return f"{percent_text(low)} and above"
+    return f"{percent_text(low)} to {math.ceil(100 * high) - 1} %"
+
+
+def band_range(band: str) -> str:
+    """A band's legend entry: its word and the figures it covers, 'medium: 50 % to 84 %'."""
+    return f"{BAND_WORDS[band]}: {band_bounds(band)}"
+
+
+def bands_sentence() -> str:
+    """What each colour means, for a chart's caption: 'Red means low readiness (below 50 %), amber ...'."""
+    (first, _), *rest = RAG_BANDS
+    parts = [f"{first.capitalize()} means {BAND_WORDS[first]} readiness ({band_bounds(first)})"]
+    parts += [f"{band} {BAND_WORDS[band]} ({band_bounds(band)})" for band, _ in rest]
+    return f"{', '.join(parts[:-1])} and {parts[-1]}."
 
 
 def _rounded(value: float) -> float:

@@ -37,16 +37,14 @@ from rollout.fileio import atomic_write_bytes
 from rollout.gates import RULE
 from rollout.plan import EDITION_NAMES
 from rollout.summary import IMPLEMENTED, PROGRESS
-from rollout.timeline import VELOCITY_WEEKS
 from rollout.values import STATUS_LABELS
 
 T = TypeVar("T")
 FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
-LIST_LIMIT = 15  # rows per list in the pack; the page shows them all
+LIST_LIMIT = 15  # rows per list in the pack's body; its appendix and the page show them all
 CLAUSE_DEPTH = 1  # the clause table and bars go down to the second level (4.1, 4.2, ...)
-# A landscape page has room beside a chart: the legend goes there, clear of the x axis title.
-SIDE_LEGEND = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"}
 CHART_WIDTH = 1000  # px: the width of an A4 landscape page's text
+CLAUSE_LABEL_WIDTH = 70  # characters: the page has room for a clause's name on one line
 PNG_SCALE = 2
 PRINT_TIMEOUT = 60.0  # seconds to load the page before printing
 CHART_TITLES = {
@@ -62,10 +60,12 @@ MARGIN_STYLE = (
     "font-size:9px;width:100%;padding:0 12mm;box-sizing:border-box;display:flex;gap:12px;"
     "color:#5f6368;font-family:Arial,sans-serif"
 )
-HEADER = """<div style="{{ style }}"><span style="flex:1">{{ organisation }} · Steering committee pack</span>
-<span>{{ day }}</span></div>"""
+HEADER = (
+    """<div style="{{ style }}"><span style="flex:1">Steering committee pack · clauses of {{ edition }}</span></div>"""
+)
+# The organisation may wrap onto a second line (the margin holds two), never cut; the page number never wraps.
 FOOTER = """<div style="{{ style }}">
-<span style="flex:1">{{ edition }}</span>
+<span style="flex:1">{{ organisation }} · {{ day }}</span>
 <span style="white-space:nowrap">Page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>"""
 Step = Callable[[str], None]
 
@@ -89,15 +89,14 @@ def format_of(path: str | Path) -> str:
 # charts ------------------------------------------------------------------------
 def pack_figures(pack: committee.Pack) -> dict[str, go.Figure]:
     """The pack's charts by name, in the order they appear."""
-    figures = {
+    return {
         "burnup": charts.build_burnup_figure(pack.weekly, pack.forecast),
         "status": charts.build_status_figure(pack.counts),
         "radar": charts.build_radar_figure(pack.clauses, edition=pack.edition),
-        "clauses": charts.build_clause_figure(pack.clauses, depth=CLAUSE_DEPTH, edition=pack.edition),
+        "clauses": charts.build_clause_figure(
+            pack.clauses, depth=CLAUSE_DEPTH, edition=pack.edition, label_width=CLAUSE_LABEL_WIDTH
+        ),
     }
-    for fig in figures.values():
-        fig.update_layout(legend=SIDE_LEGEND)
-    return figures
 
 
 def _interactive(figures: dict[str, go.Figure]) -> dict[str, Markup]:
@@ -138,9 +137,11 @@ def _environment() -> jinja2.Environment:
         "day": _day,
         "percent": readiness.percent_text,
         "rag": readiness.rag,
+        "band": readiness.band_word,
         "status": lambda code: STATUS_LABELS.get(code, code),
         "sentence": lambda text: text[:1].upper() + text[1:],
         "rows": lambda frame: frame.head(LIST_LIMIT).to_dict("records"),
+        "every": lambda frame: frame.to_dict("records"),
     }
     env.tests["http_url"] = _is_http_url
     env.globals |= {"change": committee.change_text, "limit": LIST_LIMIT}
@@ -162,7 +163,8 @@ def _document(pack: committee.Pack, charts_: dict[str, Any], static: bool) -> st
             edition_name=EDITION_NAMES[pack.edition],
             names={"progress": PROGRESS, "implemented": IMPLEMENTED, "conformant": CONFORMANT, "stage2": STAGE2},
             gate_rule=RULE,
-            velocity_weeks=VELOCITY_WEEKS,
+            bands=readiness.bands_sentence(),
+            burnup_caption=charts.burnup_caption(pack.forecast),
             forecast_paragraph=_forecast_html(pack.forecast),
         )
     )
@@ -246,8 +248,10 @@ async def _print(browser: kaleido.Kaleido, document: str, header: str, footer: s
 def _margins(pack: committee.Pack) -> tuple[str, str]:
     """The PDF's running header and footer, escaped like the page."""
     env = _environment()
-    header = env.from_string(HEADER).render(style=MARGIN_STYLE, organisation=pack.organisation, day=_day(pack.today))
-    return header, env.from_string(FOOTER).render(style=MARGIN_STYLE, edition=EDITION_NAMES[pack.summary["edition"]])
+    header = env.from_string(HEADER).render(style=MARGIN_STYLE, edition=EDITION_NAMES[pack.edition])
+    return header, env.from_string(FOOTER).render(
+        style=MARGIN_STYLE, organisation=pack.organisation, day=_day(pack.today)
+    )
 
 
 async def _pdf_job(

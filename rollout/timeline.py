@@ -25,9 +25,14 @@ from rollout.values import DECIMALS, FINISHED, STATUSES
 VELOCITY_WEEKS = 8
 MIN_PROGRESS_WEEKS = 3
 NO_LATEST = "the slowest weeks made no progress"
+# What the forecast leaves out, said wherever a forecast date is shown: it counts effort, not the calendar
+FORECAST_CAVEAT = (
+    "An estimate from effort, not a promise: work that can only follow an operating period, such as the internal "
+    "audit, the management review and the certification audits, can end later."
+)
 FORECAST_HELP = (
     f"The likely date the remaining effort is done, at the mean weekly pace of the last {VELOCITY_WEEKS} weeks; "
-    "never before the operating periods still to run (at least three months of records) can end."
+    f"never before the operating periods still to run (at least three months of records) can end. {FORECAST_CAVEAT}"
 )
 DayFormat = Callable[[dt.date], str]
 REPLAYED_FIELDS = ("status", "percent")
@@ -210,6 +215,7 @@ class Forecast:
             f"done by {strong(day(self.likely))}{f' ({spread})' if spread else ''}: {strong(str(self.verdict()))} "
             f"against the certification target {day(self.target)}."
             + (f" {floor[:1].upper()}{floor[1:]}." if floor else "")
+            + f" {FORECAST_CAVEAT}"
         )
 
     def as_json(self) -> dict:

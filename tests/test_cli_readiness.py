@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from support import DEMO_TODAY, run_cli
 
-from rollout import charts, readiness
+from rollout import charts, readiness, timeline
 from rollout.plan import Plan
 from rollout.stores.files import FileStore
 
@@ -159,6 +159,7 @@ def test_human_output_is_a_short_table(small):
         "likely finish 2026-11-17 (from 2026-09-19, with no latest date: the slowest weeks made no progress); "
         "target 2026-12-31: on track"
     )
+    assert out.splitlines()[-1] == timeline.FORECAST_CAVEAT
 
 
 # the demo ----------------------------------------------------------------------

@@ -6,7 +6,9 @@ printed where it is missing, and failed under CI=true, as the browser tests are.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import io
 import os
 import re
 import shutil
@@ -15,10 +17,11 @@ from pathlib import Path
 
 import plotly
 import pytest
+from markupsafe import escape
 from pypdf import PdfReader
 from support import DEMO_TODAY
 
-from rollout import committee, readiness, report
+from rollout import charts, committee, readiness, report, timeline
 from rollout.cli import main
 from rollout.plan import load_plan
 from rollout.stores.files import FileStore
@@ -69,6 +72,52 @@ def test_the_html_pack_holds_every_section_and_chart_and_works_offline(data, tmp
     assert ORGANISATION in html and "Leeds" in html and "28 Nov 2026" in html and "29 Oct 2026" in html
     assert "@page { size: A4 landscape" in html
     assert f"Decisions needed ({len(pack_of(data).decisions)})" in html
+
+
+def test_the_pack_writes_the_band_word_beside_its_colour(data):
+    html = report.build_html(pack_of(data))
+    assert '<span class="badge amber">medium</span>' in html  # 60 %: the colour is the class, the word is read
+    assert ">amber<" not in html and readiness.bands_sentence() in html
+
+
+def test_the_pack_draws_legends_below_and_its_caption_says_what_the_burnup_draws(data):
+    pack = pack_of(data)
+    figures = report.pack_figures(pack)
+    for name, fig in figures.items():
+        assert fig.layout.legend.orientation is None, f"{name}: the theme's legend, below the plot"
+    second = pack.clauses[pack.clauses["depth"] == report.CLAUSE_DEPTH]
+    # the printed page has room for each clause's name on one line: the bars fit one page
+    assert list(figures["clauses"].layout.yaxis.categoryarray) == list(second["id"] + " " + second["title"])
+    html = report.build_html(pack)
+    assert f'<p class="note">{charts.burnup_caption(pack.forecast)}</p>' in html
+    assert "The orange line runs from today to the likely finish" in html  # an operating period decides all three
+    assert "earliest, likely and latest" not in html and "orange lines" not in html
+    assert html.count(timeline.FORECAST_CAVEAT) == 1  # with the forecast's paragraph, once
+
+
+def test_the_pack_lists_in_full_what_it_cuts_short_and_sends_no_one_to_the_app(data):
+    """A reader of the printed pack may not have the tracker: every list cut short is in the appendix."""
+    pack = pack_of(data)
+    html = report.build_html(pack)
+    body, appendix = html.split('<section id="appendix"')
+    long = {"path": pack.critical_path}  # the demo's one list longer than the limit: 18 tasks
+    assert [len(frame) > report.LIST_LIMIT for frame in (pack.decisions, pack.blocked, pack.overdue)] == [False] * 3
+    for name, frame in long.items():
+        assert f'all {len(frame)} are listed in <a href="#all-{name}">the appendix</a>' in body
+        assert f'<h3 id="all-{name}">' in appendix
+        assert all(f'<td class="id">{tid}</td>' in appendix for tid in frame["task_id"])
+        assert sum(f'<td class="id">{tid}</td>' in body for tid in frame["task_id"]) == report.LIST_LIMIT
+    assert "Steering committee page" not in html and "full list" not in html
+
+
+def test_the_pack_says_what_is_known_of_a_blocked_task(data):
+    """Blocked, with the task's note as the reason: not a guess that something outside the team holds it up."""
+    pack = pack_of(data)
+    html = report.build_html(pack)
+    assert "waiting on something" not in html and "outside the team" not in html
+    assert "<th>Reason given (the task's note)</th>" in html
+    for note in pack.blocked["notes"]:
+        assert str(escape(note)) in html
 
 
 def test_user_text_is_escaped_and_only_web_addresses_are_links(data, tmp_path):
@@ -129,14 +178,21 @@ def test_the_pdf_is_a4_landscape_with_organisation_date_and_page_numbers(chromiu
     texts = [p.extract_text() for p in pages]
     for number, text in enumerate(texts, 1):
         assert f"Page {number} of {len(pages)}" in text
-        assert f"{ORGANISATION} · Steering committee pack" in text and "28 Nov 2026" in text
-        assert "ISO/IEC 20000-1:2018 with Amendment 1:2024" in text  # the footer: the edition, not a cut scope
+        assert f"{ORGANISATION} · 28 Nov 2026" in text  # the footer: who and when, not a cut scope
+        assert "Steering committee pack · clauses of ISO/IEC 20000-1:2018 with Amendment 1:2024" in text
     everything = "\n".join(texts)
     for heading in ["Where the rollout stands", "Decisions needed", "Stage gates", "What changed since 01 Nov 2026",
                     "Top risks", "Critical path", "Readiness by clause"]:  # fmt: skip
         assert heading in everything
     for name in ["burnup", "status", "radar", "clauses"]:
         assert (pngs / f"{name}.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_long_organisation_name_wraps_in_the_footer_and_is_never_cut(chromium, data):
+    name = "Northwind Managed Services Ltd, Infrastructure Hosting, Network and Service Desk Division (UK and Ireland)"
+    pdf = report.render(dataclasses.replace(pack_of(data), organisation=name), "pdf")
+    first = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    assert f"{name} · 28 Nov 2026" in first and "Page 1 of" in first
 
 
 def test_the_page_builds_the_pdf_in_memory_with_its_steps_told_on_its_own_thread(chromium, data):

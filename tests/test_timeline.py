@@ -184,6 +184,16 @@ def test_no_forecast_date_before_an_operating_period_can_end(scenario):
     assert later.floor[2] == TODAY  # not started: from its earliest possible start, today
 
 
+def test_wherever_a_forecast_date_is_told_it_comes_with_what_it_leaves_out(scenario):
+    """The forecast counts effort: an audit that can only follow months of operation may end later (m16)."""
+    plan, table, log = scenario
+    result = timeline.forecast(plan, table, timeline.burnup(plan, log, TODAY), TODAY)
+    assert result.paragraph().endswith(timeline.FORECAST_CAVEAT) and timeline.FORECAST_CAVEAT in timeline.FORECAST_HELP
+    assert timeline.FORECAST_CAVEAT.count(".") == 1  # one sentence
+    none = dataclasses.replace(result, likely=None, earliest=None, latest=None, reason="no forecast yet: x")
+    assert timeline.FORECAST_CAVEAT not in none.paragraph()  # no date, nothing to qualify
+
+
 def test_forecast_dates_stay_in_order_when_one_slow_week_pulls_the_mean_below_the_quartiles(scenario):
     plan = one_task_plan(scenario[0])
     # velocities 5 (seven weeks) and 0: the mean 4.375 is below both quartiles (5)

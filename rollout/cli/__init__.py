@@ -26,6 +26,7 @@ from rollout.progress import ChangeError, ConflictError, StoreError
 from rollout.stores import open_store
 from rollout.stores.files import FORMATS, FileStore
 from rollout.summary import IMPLEMENTED, PROGRESS, done_text, implemented_text
+from rollout.timeline import FORECAST_CAVEAT
 
 
 # commands ----------------------------------------------------------------------
@@ -202,6 +203,8 @@ def cmd_forecast(args: argparse.Namespace) -> None:
     print(outlook.sentence())
     weekly = ", ".join(f"{v:g}" for v in outlook.velocities)
     print(f"remaining {outlook.remaining:g} of {outlook.ceiling:g} effort-days; done per week, last 8 weeks: {weekly}")
+    if outlook.likely:
+        print(FORECAST_CAVEAT)
 
 
 def cmd_import(args: argparse.Namespace) -> None:

@@ -12,6 +12,8 @@ another edition, day or folder. Cached values are shared between sessions: read-
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 import re
 import shutil
 import tempfile
@@ -27,6 +29,7 @@ import streamlit as st
 from rollout import access, cache, charts, committee, config, overview, readiness, report, schedule, values
 from rollout.access import AccessConfigError, AccessError, Actor
 from rollout.demo import write_demo
+from rollout.fileio import atomic_write
 from rollout.plan import EDITION_NAMES, Plan, PlanError, load_plan
 from rollout.progress import ChangeError, Conflict, ConflictError, SaveResult, StoreError
 from rollout.sheets import importer
@@ -87,6 +90,8 @@ ALL_STAGES_LIMIT = 400  # above this many tasks, schedules show one stage at a t
 PAGE_ROWS = 200  # a long table is shown a page of this many rows at a time
 TOP_ROWS = 10  # short lists show the most urgent rows
 GANTT_ROWS = 60  # bars a schedule shows at a time
+LIVE_FOLDER = HERE / "static" / "live"  # served at app/static/live/ (server.enableStaticServing)
+LIVE = st.components.v2.component("live_refresh", js=(HERE / "assets" / "live_refresh.js").read_text())
 FAVICON = HERE / "assets" / "favicon.png"  # served by the app: no icon from the internet
 NAME_NEEDED = "Enter your name under Your name in the sidebar first: every change records who made it."
 AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
@@ -523,34 +528,52 @@ def page_setup(title: str) -> None:
     else:
         st.session_state.setdefault("user", config.user() if config.user() not in ("root", "unknown") else "")
     st.session_state.setdefault("edition", plan().edition)
+    drawn = live_state()
     sidebar()
     if title == "Overview":
         _denied_notice()
     figures()  # a store that cannot be read stops every page here, with its repair, before any figure is drawn
-    live_refresh()
+    live_refresh(drawn)
 
 
 @st.cache_resource(show_spinner=False, validate=lambda watcher: watcher.alive, on_release=lambda w: w.stop())
 def _watcher(location: str) -> Watcher:
-    """One watcher of the store's commits per server process and data location, shared by every session."""
-    return open_store(location, ()).watcher().start()
+    """One watcher of the store's commits per server process and data location, shared by every session;
+    it rewrites the location's small file under static/live/ whenever it sees a commit."""
+    path = LIVE_FOLDER / f"{_live_name(location)}.txt"
+
+    def publish(seen: str) -> None:
+        try:  # a cache of what the watcher saw: not worth a flush to the disk
+            atomic_write(path, lambda temp: temp.write_text(seen), durable=False)
+        except OSError:  # a read-only app folder: pages then show changes made elsewhere on their next run
+            logging.getLogger(__name__).warning("open pages cannot follow changes made elsewhere", exc_info=True)
+
+    watcher = open_store(location, ()).watcher(publish).start()
+    watcher.ready.wait(2)
+    return watcher
 
 
-def live_refresh() -> None:
-    """Redraw the page when a change is committed elsewhere (another tab, person or server), within about
-    config.refresh_seconds() and a redraw; each session only compares two numbers in memory meanwhile."""
+def _live_name(location: str) -> str:
+    """The file name of a data location's live state: a digest, never the location (a URL may hold a password)."""
+    return hashlib.sha256(location.encode()).hexdigest()[:20]
+
+
+def live_state() -> str:
+    """The store's state as the watcher last saw it; read before the page loads its data, so that a commit
+    meanwhile redraws the page again."""
+    return _watcher(str(data_dir())).seen if config.refresh_seconds() else ""
+
+
+def live_refresh(drawn: str) -> None:
+    """Redraw the page when a change is committed elsewhere (another tab, person or server): the browser
+    looks at a static file every config.refresh_seconds(), which costs the server no script run."""
     every = config.refresh_seconds()
     if not every:
         return
-    watcher = _watcher(str(data_dir()))
-    drawn = watcher.version  # read before the page loads its data: a commit meanwhile redraws it again
-
-    @st.fragment(run_every=every)
-    def watch() -> None:
-        if watcher.version != drawn:
-            st.rerun(scope="app")
-
-    watch()
+    url = f"app/static/live/{_live_name(str(data_dir()))}.txt"
+    with st.sidebar:
+        LIVE(data={"url": url, "drawn": drawn, "every": int(every * 1000)}, key="live_refresh",
+             on_changed_change=lambda: None)  # fmt: skip
 
 
 def _guard(title: str) -> None:

@@ -108,8 +108,9 @@ class Store(abc.ABC):
     def restore(self, name: str, by: Acting) -> SaveResult: ...
 
     @abc.abstractmethod
-    def watcher(self) -> Watcher:
-        """A watcher of this store's commits, not yet started (one per server process)."""
+    def watcher(self, on_change: Callable[[str], None] | None = None) -> Watcher:
+        """A watcher of this store's commits, not yet started (one per server process); ``on_change`` gets
+        the state it sees (``Watcher.seen``) whenever that moves."""
 
     @abc.abstractmethod
     def dump(self) -> Dump:

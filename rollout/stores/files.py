@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -265,8 +265,8 @@ class FileStore(Backups, Store):
             atomic_write(target, lambda temp: filerecords.write(rows, temp, to, schema))
             source.unlink()
 
-    def watcher(self) -> FolderWatcher:
-        return FolderWatcher(self.version)
+    def watcher(self, on_change: Callable[[str], None] | None = None) -> FolderWatcher:
+        return FolderWatcher(self.version, on_change)
 
     def dump(self) -> Dump:
         def look() -> Dump:

@@ -1,15 +1,17 @@
 """Knowing, without asking the store on every page, that something was committed elsewhere.
 
-One watcher per server process and data location keeps a counter in memory that moves whenever a
-change is committed, by any process or server; pages compare it with the one they last drew, an
-integer compare, and redraw when it moved. A database announces each commit (LISTEN/NOTIFY, one
-connection per process); a folder is looked at twice a second (a few stat calls per process, not
-per page). A watcher that loses its database connects again, and reads the counter once connected,
-since announcements made while it was away are not kept for it.
+One watcher per server process and data location follows the commits, by any process or server: a
+database announces each one (LISTEN/NOTIFY, one connection per process); a folder is looked at twice
+a second (a few stat calls per process, not per page). It keeps the state it last saw as a short
+text (``seen``), the same on every server for the same commit, and tells ``on_change`` whenever it
+moves; pages compare that text with the one they drew. A watcher that loses its database connects
+again, and reads the counter once connected, since announcements made while it was away are not
+kept for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -21,8 +23,10 @@ LOOK_EVERY = 0.5  # seconds between looks at a folder, and between checks of the
 class Watcher:
     """A thread moving ``version`` on by one whenever ``token()`` differs from what it last saw."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, on_change: Callable[[str], None] | None = None):
         self.version = 0
+        self.seen = ""  # the state last seen, as text: a commit's seq, or a digest of a folder's stamps
+        self.on_change = on_change
         self.ready = threading.Event()  # set once it has looked: from then on every commit moves the version
         self._seen: object = None
         self._stop = threading.Event()
@@ -48,11 +52,15 @@ class Watcher:
 
     def _saw(self, token: object) -> None:
         with self._changed:
-            if token != self._seen:
+            moved = token != self._seen
+            if moved:
                 if self._seen is not None:
                     self.version += 1
                 self._seen = token
+                self.seen = token if isinstance(token, str) else hashlib.sha1(repr(token).encode()).hexdigest()[:16]
                 self._changed.notify_all()
+        if moved and self.on_change:
+            self.on_change(self.seen)
         self.ready.set()
 
     def _run(self) -> None:
@@ -62,8 +70,8 @@ class Watcher:
 class FolderWatcher(Watcher):
     """Looks at a file store's version (the stat of its files) twice a second."""
 
-    def __init__(self, token: Callable[[], object]):
-        super().__init__("rollout-folder-watcher")
+    def __init__(self, token: Callable[[], object], on_change: Callable[[str], None] | None = None):
+        super().__init__("rollout-folder-watcher", on_change)
         self.token = token
 
     def _run(self) -> None:

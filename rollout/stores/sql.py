@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,8 +180,8 @@ class SqlStore(Store):
     def restore(self, name: str, by: Any) -> SaveResult:
         raise StoreError(f"no backup named {name!r}: {NO_BACKUPS}")
 
-    def watcher(self) -> DatabaseListener:
-        return DatabaseListener(self.url)
+    def watcher(self, on_change: Callable[[str], None] | None = None) -> DatabaseListener:
+        return DatabaseListener(self.url, on_change)
 
     def dump(self) -> Dump:
         with self._snapshot() as connection:
@@ -234,8 +234,8 @@ def _copy_in(connection: sa.Connection, table: str, columns: list[str], rows: An
 class DatabaseListener(live.Watcher):
     """LISTENs on the database's change channel; reads the save counter after connecting and on silence."""
 
-    def __init__(self, url: str):
-        super().__init__("rollout-database-listener")
+    def __init__(self, url: str, on_change: Callable[[str], None] | None = None):
+        super().__init__("rollout-database-listener", on_change)
         self.url, self.channel = sqlschema.libpq_url(url), sqlschema.CHANNEL
 
     def _run(self) -> None:

@@ -198,7 +198,7 @@ def test_contradictory_values_are_refused_by_the_stores_rule(corpus, bundled_pla
     p = preview(corpus["contradictory.csv"], bundled_plan, store)
     (problem,) = p.problems.itertuples()
     assert (problem.row, problem.column, problem.value) == (2, "Status", "done")
-    assert "status done needs percent 100, but percent 40 was given with it" in problem.message
+    assert "status Done needs percent 100, but percent 40 was given with it" in problem.message
 
 
 def test_done_at_40_is_refused_even_when_40_is_already_saved(tmp_path, bundled_plan, store):

@@ -177,14 +177,9 @@ def _revision(value: Any) -> int:
 
 
 def order_dependent(value: Any) -> bool:
-    """Text that only a day-first or month-first reading turns into a date."""
-    if not isinstance(value, str):
-        return False
-    try:
-        values.normalise_date(value)
-        return False
-    except values.ValueProblem:
-        return any(_reads(value, order) for order in values.DATE_ORDERS)
+    """Day/month/year text that a day-first or month-first reading turns into a date: an import reads such a
+    column only in the order the user chose, never one cell at a time (the cells of a column share an order)."""
+    return isinstance(value, str) and values.is_dmy(value) and any(_reads(value, o) for o in values.DATE_ORDERS)
 
 
 def _reads(value: str, order: str) -> bool:

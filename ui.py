@@ -372,21 +372,20 @@ def verify(task_ids: list[str], revisions: dict[str, int] | None) -> Outcome:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def import_preview(
-    src: Source, digest: str, name: str, sheet: str | None, dates: str | None, overrides: tuple, _data: bytes
-) -> importer.Preview:
+def import_preview(src: Source, digest: str, name: str, choices: dict, _data: bytes) -> importer.Preview:
     """The preview of a spreadsheet, by the fingerprint of its bytes (``digest``) and the choices made."""
     current = _plan(src.phases, src.plan_stamp)
     return importer.preview_import(
-        _data, current, FileStore(src.data, current), name=name, sheet=sheet, overrides=dict(overrides), dates=dates,
-        snapshot=_overview(src).snapshot,
-    )  # fmt: skip
+        _data, current, FileStore(src.data, current), name=name, snapshot=_overview(src).snapshot, **choices
+    )
 
 
-def apply_import(preview: importer.Preview, valid_only: bool) -> Outcome:
+def apply_import(preview: importer.Preview, valid_only: bool, overwrite_newer: bool = False) -> Outcome:
     return _outcome(
         preview.payload,
-        lambda by: importer.apply_import(preview, store(), by, valid_rows_only=valid_only),
+        lambda by: importer.apply_import(
+            preview, store(), by, valid_rows_only=valid_only, overwrite_newer=overwrite_newer
+        ),
         done="Imported",
     )
 

@@ -1,0 +1,148 @@
+"""The spreadsheet commands: import (progress or audit findings), export and the import template."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from rollout import config, values
+from rollout.cli.common import CliError, UsageError, loaded, plan_of, store_of
+from rollout.records import FINDING_SOURCES
+from rollout.sheets.limits import Remedy, SpreadsheetError
+from rollout.sheets.targets import IGNORE, PROGRESS
+
+# Every remedy an import message may carry, said as the flag that does it; one sentence each.
+REMEDIES = {
+    "sheet": lambda _: "choose another sheet with --sheet NAME",
+    "header_row": lambda _: "say which row names the columns with --header-row N, and what they hold with --map",
+    "map_columns": lambda field: f"map a column with --map COLUMN={field or 'FIELD'}",
+    "map_key": lambda _: "name the column with --map COLUMN=task_id (or =title)",
+    "dates": lambda order: f"use --dates {order}" if order else "say the order with --dates dayfirst or monthfirst",
+    "valid_rows_only": lambda _: "add --valid-rows-only to apply the valid rows and leave the others out",
+    "overwrite_newer": lambda _: "add --overwrite-newer to overwrite them, or leave those rows out of the file",
+    "as_of": lambda _: "say when its changes happened with --as-of YYYY-MM-DD",
+    "records": lambda kind: f"import it with --records {kind}",
+    "finding_source": lambda _: f"say where they come from with --source ({', '.join(FINDING_SOURCES)})",
+}
+
+
+def wording(remedy: Remedy) -> str:
+    return REMEDIES[remedy.action](remedy.argument)
+
+
+def day(text: str) -> dt.date:
+    try:
+        found = values.normalise_date(text)
+    except values.ValueProblem as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if found is None:
+        raise argparse.ArgumentTypeError("a date is needed, like 2026-09-30")
+    return found
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, str]:
+    fields = PROGRESS.fields
+    overrides = {}
+    for item in args.map or []:
+        column, sep, field = item.rpartition("=")
+        if not sep or not column or field not in (*fields, IGNORE):
+            raise UsageError(
+                f"import: --map {item!r} is not COLUMN=FIELD with FIELD one of {', '.join(fields)} or ignore"
+            )
+        overrides[column] = field
+    return overrides
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    overrides = _overrides(args)
+    plan = plan_of(args)
+    store = store_of(args, plan)
+    choices = {"sheet": args.sheet, "header": args.header_row, "overrides": overrides, "dates": args.dates}
+    try:
+        _import_progress(args, plan, store, choices)
+    except SpreadsheetError as exc:
+        raise CliError(exc.text(wording)) from None
+
+
+def _import_progress(args: argparse.Namespace, plan, store, choices: dict) -> None:
+    from rollout.sheets import importer
+
+    preview = importer.preview_import(args.file, plan, store, as_of=args.as_of, **choices)
+    print(importer.describe(preview, wording))
+    _save(
+        args, preview, len(preview.newer),
+        lambda by: importer.apply_import(preview, store, by, valid_rows_only=args.valid_rows_only, overwrite_newer=True),
+        lambda result: f"{len(result.tasks)} tasks, {result.history_rows} fields",
+    )  # fmt: skip
+
+
+def _save(args: argparse.Namespace, preview, newer: int, apply, saved) -> None:
+    """Refused (exit 1) while rows are refused or newer values not confirmed; else saved, unless a dry run.
+    ``apply(by)`` saves; ``saved(result)`` says what was."""
+    if preview.refused and not args.valid_rows_only:
+        raise CliError(f"import refused: {preview.refusals()}, nothing saved; correct them, or "
+                       + wording(Remedy("valid_rows_only")))  # fmt: skip
+    if newer and not args.overwrite_newer:
+        raise CliError(
+            f"import refused: {newer} values were changed in the tool after the file was saved, nothing saved; "
+            + wording(Remedy("overwrite_newer"))
+        )
+    if args.dry_run:
+        print("dry run: nothing saved")
+        return
+    result = apply(config.user(args.by))
+    skipped = f"; {preview.refusals()}, not applied" if preview.refused else ""
+    print(
+        f"saved as change {result.seq}: {saved(result)}{skipped}"
+        if result.history_rows
+        else f"nothing to save{skipped}"
+    )
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from rollout.sheets.exporter import ExportError, write_export
+
+    plan, _, snapshot, _ = loaded(args)
+    try:
+        rows = write_export(args.file, plan, snapshot.progress, snapshot.records)
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote {rows} tasks to {args.file}")
+
+
+def cmd_template(args: argparse.Namespace) -> None:
+    from rollout.sheets.exporter import ExportError, write_template
+
+    try:
+        rows = write_template(args.file, plan_of(args))
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote the import template with {rows} tasks to {args.file}")
+
+
+def register(command) -> None:
+    """Add the spreadsheet commands: ``command(name, func, help)`` makes one."""
+    p = command("import", cmd_import, "preview and apply progress from a spreadsheet")
+    p.add_argument("file", metavar="FILE", help=".xlsx, .xlsm, .xls, .ods or .csv")
+    p.add_argument("--sheet", metavar="NAME", help="the sheet to read (default: the first one with a header row)")
+    p.add_argument("--header-row", type=int, metavar="N", help="the row that names the columns (default: found)")
+    p.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=FIELD",
+        help=f"read COLUMN as FIELD: {', '.join(PROGRESS.fields)} (or ignore); split at the last =",
+    )
+    p.add_argument("--dates", choices=list(values.DATE_ORDERS), help="the order of d/m/y text dates")
+    p.add_argument("--as-of", type=day, metavar="DATE", help="when the file's changes happened (default: now)")
+    p.add_argument("--valid-rows-only", action="store_true", help="apply the valid rows when others are rejected")
+    p.add_argument(
+        "--overwrite-newer", action="store_true", help="overwrite values changed in the tool after the file was saved"
+    )
+    p.add_argument("--dry-run", action="store_true", help="preview only; exit 1 when the import would be refused")
+    p.add_argument("--by", metavar="NAME", help="who makes the change (env ROLLOUT_USER, else the login name)")
+    command("export", cmd_export, "write progress and plan to FILE (.csv, .parquet, .xlsx)").add_argument(
+        "file", metavar="FILE"
+    )
+    command(
+        "template", cmd_template, "write a blank import workbook (.xlsx) or .csv listing the plan's tasks"
+    ).add_argument("file", metavar="FILE")

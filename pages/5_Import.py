@@ -1,4 +1,5 @@
-"""Import: read the spreadsheet people kept, show exactly what would change, apply it only when confirmed."""
+"""Import: read the spreadsheet people kept (task progress or an audit report's findings), show exactly what
+would change, apply it only when confirmed."""
 
 import hashlib
 
@@ -7,6 +8,7 @@ import streamlit as st
 
 import ui
 from rollout import config, values
+from rollout.records import FINDING_SOURCES, WORDS
 from rollout.sheets import exporter, mapping, readable, spreadsheet
 from rollout.sheets.limits import Remedy
 from rollout.sheets.targets import IGNORE, IGNORE_LABEL, TARGETS
@@ -58,11 +60,14 @@ def row_label(head: list[list[str]], number: int | None) -> str:
 
 st.title("Import")
 st.caption(
-    "Bring progress in from a spreadsheet (.xlsx, .xlsm, .xls, .ods or .csv). "
+    "Bring progress in from a spreadsheet (.xlsx, .xlsm, .xls, .ods or .csv), or the findings of an audit report. "
     "You see every change, cleared value, conflict and rejected row before anything is saved. A blank cell keeps "
     "the saved value, except in a workbook exported from this tool, where emptying a cell clears it."
 )
-records = "progress"
+records = st.segmented_control(
+    WHAT, list(KINDS), format_func=KINDS.get, default="progress", required=True, key="import_records",
+    on_change=start_over,
+)  # fmt: skip
 target = TARGETS[records]
 left, right = st.columns([3, 2])
 upload = left.file_uploader("Spreadsheet", type=[s.lstrip(".") for s in spreadsheet.SUFFIXES], key="import_file")
@@ -102,11 +107,11 @@ choices = {
     "header": ss.get("import_header"),
     "overrides": ss.setdefault("import_overrides", {}),
     "dates": ss.get("import_dates"),
-    "as_of": ss.get("import_as_of"),
+    **({"as_of": ss.get("import_as_of")} if records == "progress" else {"found_in": ss.get("import_source")}),
 }
 preview = needed = failed = None
 try:
-    preview = ui.import_preview(ui.source(), digest, name, choices, data)
+    preview = ui.import_preview(ui.source(), digest, name, records, choices, data)
 except mapping.MappingNeeded as exc:
     needed = exc
 except spreadsheet.SpreadsheetError as exc:
@@ -122,11 +127,15 @@ with st.container(horizontal=True):
                  help="The row that names the columns; the rows above it are titles.")  # fmt: skip
     st.selectbox(DATES, list(ORDERS), format_func=ORDERS.get, key="import_dates",
                  help="How dates typed as text, like 03/04/2026, are written. Real date cells need nothing.")  # fmt: skip
-    st.date_input(
-        AS_OF, value=None, max_value=ui.today(), format="YYYY-MM-DD", key="import_as_of",
-        help="When the file's progress was made, so that the burn-up and the forecast show it in its week. "
-        "Leave it empty for today; a date column of the file wins for its rows.",
-    )  # fmt: skip
+    if records == "progress":
+        st.date_input(
+            AS_OF, value=None, max_value=ui.today(), format="YYYY-MM-DD", key="import_as_of",
+            help="When the file's progress was made, so that the burn-up and the forecast show it in its week. "
+            "Leave it empty for today; a date column of the file wins for its rows.",
+        )  # fmt: skip
+    else:
+        st.selectbox(FOUND_IN, [None, *FINDING_SOURCES], format_func=lambda s: WORDS[s] if s else "A column of the file",
+                     key="import_source")  # fmt: skip
 
 if failed is not None:
     st.error(failed.text(wording))
@@ -187,7 +196,7 @@ def apply_button(count: int, what: str, blocked: bool) -> None:
         if outcome.result is not None:
             ss["import_done"] = (
                 f"Saved {outcome.result.history_rows} field change(s) to {len(outcome.result.tasks)} "
-                f"task(s) from {name}."
+                f"{'task(s)' if records == 'progress' else 'finding(s)'} from {name}."
             )
             st.rerun()
         ui.show_outcome(outcome)
@@ -202,37 +211,55 @@ def show_problems() -> None:
 
 
 st.subheader("What would change")
-with st.container(horizontal=True):
-    for label, count in (("Rows unchanged", preview.unchanged), ("Rows with changes", preview.changed),
-                         ("Rows rejected", preview.rejected), ("Rows in conflict", preview.in_conflict)):  # fmt: skip
-        st.metric(label, count, border=True, width=170)
-show_problems()
-if len(preview.conflicts):
-    st.warning(
-        "These tasks were changed in the tool after the workbook was exported; the file will not overwrite them."
-    )
-    st.dataframe(readable.conflicts(preview, plan), hide_index=True)
-confirmed = True
-if len(preview.newer):
-    st.warning(
-        f"{len(preview.newer)} value(s) were changed in the tool after the file was saved "
-        f"({preview.saved_on:%d %b %Y %H:%M} UTC). Applying would put the file's older values back."
-    )
-    st.dataframe(readable.newer(preview, plan), hide_index=True)
-    confirmed = st.checkbox(OVERWRITE, key="import_overwrite_newer")
-if len(preview.changes):
-    st.dataframe(readable.changes(preview, plan), hide_index=True)
-elif not preview.refused:
-    st.success("The file matches the saved progress: there is nothing to import.")
-if preview.happened:
+if records == "progress":
+    with st.container(horizontal=True):
+        for label, count in (("Rows unchanged", preview.unchanged), ("Rows with changes", preview.changed),
+                             ("Rows rejected", preview.rejected), ("Rows in conflict", preview.in_conflict)):  # fmt: skip
+            st.metric(label, count, border=True, width=170)
+    show_problems()
+    if len(preview.conflicts):
+        st.warning(
+            "These tasks were changed in the tool after the workbook was exported; the file will not overwrite them."
+        )
+        st.dataframe(readable.conflicts(preview, plan), hide_index=True)
+    confirmed = True
+    if len(preview.newer):
+        st.warning(
+            f"{len(preview.newer)} value(s) were changed in the tool after the file was saved "
+            f"({preview.saved_on:%d %b %Y %H:%M} UTC). Applying would put the file's older values back."
+        )
+        st.dataframe(readable.newer(preview, plan), hide_index=True)
+        confirmed = st.checkbox(OVERWRITE, key="import_overwrite_newer")
+    if len(preview.changes):
+        st.dataframe(readable.changes(preview, plan), hide_index=True)
+    elif not preview.refused:
+        st.success("The file matches the saved progress: there is nothing to import.")
+    if preview.happened:
+        st.caption(
+            f"{len(preview.happened)} task(s) get their changes dated as the file says; "
+            "the burn-up and the forecast show them in those weeks."
+        )
+    apply_button(len(preview.changes), "change(s)", blocked=not confirmed)
     st.caption(
-        f"{len(preview.happened)} task(s) get their changes dated as the file says; "
-        "the burn-up and the forecast show them in those weeks."
+        f"Statuses are read from words such as {', '.join(w for ws in values.status_words().values() for w in ws[:2])}."
     )
-apply_button(len(preview.changes), "change(s)", blocked=not confirmed)
-st.caption(
-    f"Statuses are read from words such as {', '.join(w for ws in values.status_words().values() for w in ws[:2])}."
-)
+else:
+    with st.container(horizontal=True):
+        for label, count in (("New findings", len(preview.added)), ("Findings changed", preview.changed),
+                             ("Rows unchanged", preview.unchanged), ("Rows rejected", preview.rejected)):  # fmt: skip
+            st.metric(label, count, border=True, width=170)
+    show_problems()
+    if len(preview.added):
+        st.markdown("**New findings**")
+        st.dataframe(readable.new_findings(preview), hide_index=True)
+    if len(preview.changes):
+        st.markdown("**Changes to findings of the register**")
+        st.dataframe(readable.finding_changes(preview), hide_index=True)
+    if not len(preview.added) and not len(preview.changes) and not preview.refused:
+        st.success("Every finding of the file is in the register as it stands: there is nothing to import.")
+    apply_button(len(preview.added) + preview.changed, "finding(s)", blocked=False)
 if ss.get("import_done"):
     st.success(ss["import_done"])
-    st.page_link("pages/2_Progress.py", label="See the progress", icon=":material/arrow_forward:")
+    target_page = ("pages/2_Progress.py", "See the progress") if records == "progress" else (
+        "pages/7_Assurance.py", "See the findings register")  # fmt: skip
+    st.page_link(target_page[0], label=target_page[1], icon=":material/arrow_forward:")

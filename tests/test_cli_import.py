@@ -174,6 +174,21 @@ def test_values_changed_in_the_tool_since_the_file_was_saved_need_overwrite_newe
     assert code == 0 and store.load().progress.set_index("task_id").loc["P1.01", "notes"] == "from the file"
 
 
+def test_an_audit_report_is_imported_as_findings(cli, store):
+    sample = ROOT / "data" / "samples" / "stage1-audit-report.xlsx"
+    code, _, err = cli("import", sample, "--records", "findings")
+    assert code == 1 and "where the findings come from" in err and "--source (internal_audit" in err
+    code, out, err = cli("import", sample, "--records", "findings", "--source", "stage1")
+    assert code == 0, err
+    assert "new findings (4):" in out and "saved as change 1: F-0001, F-0002, F-0003, F-0004" in out
+    code, out, _ = cli("import", sample, "--records", "findings", "--source", "stage1")
+    assert code == 0 and "0 new, 0 changed, 4 unchanged, 0 rejected" in out and "nothing to save" in out
+    code, _, err = cli("import", sample, "--records", "findings", "--as-of", "2026-10-01")
+    assert code == 2 and "for progress" in err
+    code, out, _ = cli("findings", "--json")
+    assert [f["grade"] for f in json.loads(out)] == ["minor", "minor", "observation", "opportunity"]
+
+
 def test_set_reads_a_date_that_fits_one_order_and_never_mentions_a_flag_it_lacks(cli, store):
     code, _, err = cli("set", "P2.10", "due=31/12/2026")
     assert code == 0, err

@@ -11,7 +11,7 @@ from spreadsheets import make_corpus
 
 from rollout.cli.sheets import wording
 from rollout.progress import ConflictError
-from rollout.sheets import exporter, importer, mapping, spreadsheet, zipcheck
+from rollout.sheets import exporter, findings, importer, mapping, spreadsheet, zipcheck
 from rollout.sheets.limits import Note, Remedy
 from rollout.sheets.spreadsheet import SpreadsheetError
 from rollout.stores.files import FileStore
@@ -486,6 +486,11 @@ def test_the_samples_import_cleanly_into_an_empty_folder_with_their_documented_f
     assert set(flags) == {p.name for p in SAMPLES.iterdir() if p.suffix in (".xlsx", ".csv")}
     for name, options in flags.items():
         assert f"import data/samples/{name}" + "".join(f" --{k} {v}" for k, v in options.items()) + "`" in readme
+        if options.get("records") == "findings":
+            p = findings.preview_findings(SAMPLES / name, bundled_plan, store, found_in=options["source"])
+            assert p.rejected == 0 and len(p.added) > 0, findings.describe_findings(p, wording)
+            findings.apply_findings(p, store, by="demo")
+            continue
         p = preview(SAMPLES / name, bundled_plan, store, **options)
         assert p.rejected == 0 and p.changed > 0, importer.describe(p, wording)
         importer.apply_import(p, store, by="demo")

@@ -216,3 +216,27 @@ def test_a_conflict_is_counted_once_and_shown_in_words(tmp_path, demo_env):
         ["P1.20", "Notes", "changed in the tool", "edited in Excel", "Grace"]
     ]
     no_flags(at)
+
+
+def test_an_audit_report_adds_its_findings_once(data, tmp_path):
+    content = workbook([["Stage 2 audit"], ["NC ref", "Clause", "Grade", "Finding", "Owner"],
+                        ["NC-01", "Clause 8.2.4", "Major NC", "No catalogue owner", "Ana"],
+                        ["OFI-02", "8.3.2 Business relationship", "OFI", "Survey customers", ""]])  # fmt: skip
+    at = app(PAGE)
+    at.segmented_control(key="import_records").set_value("findings").run()
+    at = upload(at, "stage2.xlsx", content)
+    assert "where the findings come from" in at.error[0].value and "'Findings from'" in at.error[0].value
+    no_flags(at)
+    at.selectbox(key="import_source").set_value("stage2").run()
+    assert metrics(at)["New findings"] == "2" and metrics(at)["Rows rejected"] == "0"
+    added = table(at, "Grade")
+    assert added["Grade"].tolist() == ["Major", "Opportunity"] and added["Clauses"].tolist() == ["8.2.4", "8.3.2"]
+    at = apply(at)
+    findings = store(data).records("findings")
+    assert findings["description"].tolist() == ["NC-01: No catalogue owner", "OFI-02: Survey customers"]
+    assert set(findings["source"]) == {"stage2"}
+    again = upload(app(PAGE), "stage2-again.xlsx", content)
+    assert again.session_state["import_records"] == "progress"  # a new session starts on progress
+    again.segmented_control(key="import_records").set_value("findings").run()
+    again.selectbox(key="import_source").set_value("stage2").run()
+    assert metrics(again)["New findings"] == "0" and metrics(again)["Rows unchanged"] == "2"

@@ -9,7 +9,7 @@ from rollout import config, values
 from rollout.cli.common import CliError, UsageError, loaded, plan_of, store_of
 from rollout.records import FINDING_SOURCES
 from rollout.sheets.limits import Remedy, SpreadsheetError
-from rollout.sheets.targets import IGNORE, PROGRESS
+from rollout.sheets.targets import IGNORE, TARGETS
 
 # Every remedy an import message may carry, said as the flag that does it; one sentence each.
 REMEDIES = {
@@ -41,7 +41,7 @@ def day(text: str) -> dt.date:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, str]:
-    fields = PROGRESS.fields
+    fields = TARGETS[args.records].fields
     overrides = {}
     for item in args.map or []:
         column, sep, field = item.rpartition("=")
@@ -59,7 +59,10 @@ def cmd_import(args: argparse.Namespace) -> None:
     store = store_of(args, plan)
     choices = {"sheet": args.sheet, "header": args.header_row, "overrides": overrides, "dates": args.dates}
     try:
-        _import_progress(args, plan, store, choices)
+        if args.records == "findings":
+            _import_findings(args, plan, store, choices)
+        else:
+            _import_progress(args, plan, store, choices)
     except SpreadsheetError as exc:
         raise CliError(exc.text(wording)) from None
 
@@ -67,12 +70,28 @@ def cmd_import(args: argparse.Namespace) -> None:
 def _import_progress(args: argparse.Namespace, plan, store, choices: dict) -> None:
     from rollout.sheets import importer
 
+    if args.source:
+        raise UsageError("import: --source says where findings come from; add --records findings")
     preview = importer.preview_import(args.file, plan, store, as_of=args.as_of, **choices)
     print(importer.describe(preview, wording))
     _save(
         args, preview, len(preview.newer),
         lambda by: importer.apply_import(preview, store, by, valid_rows_only=args.valid_rows_only, overwrite_newer=True),
         lambda result: f"{len(result.tasks)} tasks, {result.history_rows} fields",
+    )  # fmt: skip
+
+
+def _import_findings(args: argparse.Namespace, plan, store, choices: dict) -> None:
+    from rollout.sheets import findings
+
+    if args.as_of or args.overwrite_newer:
+        raise UsageError("import: --as-of and --overwrite-newer are for progress; a finding keeps its own dates")
+    preview = findings.preview_findings(args.file, plan, store, found_in=args.source, **choices)
+    print(findings.describe_findings(preview, wording))
+    _save(
+        args, preview, 0,
+        lambda by: findings.apply_findings(preview, store, by, valid_rows_only=args.valid_rows_only),
+        lambda result: ", ".join(result.tasks),
     )  # fmt: skip
 
 
@@ -122,17 +141,22 @@ def cmd_template(args: argparse.Namespace) -> None:
 
 def register(command) -> None:
     """Add the spreadsheet commands: ``command(name, func, help)`` makes one."""
-    p = command("import", cmd_import, "preview and apply progress from a spreadsheet")
+    p = command("import", cmd_import, "preview and apply progress, or audit findings, from a spreadsheet")
     p.add_argument("file", metavar="FILE", help=".xlsx, .xlsm, .xls, .ods or .csv")
+    p.add_argument("--records", choices=list(TARGETS), default="progress", help="what the file holds")
     p.add_argument("--sheet", metavar="NAME", help="the sheet to read (default: the first one with a header row)")
     p.add_argument("--header-row", type=int, metavar="N", help="the row that names the columns (default: found)")
     p.add_argument(
         "--map",
         action="append",
         metavar="COLUMN=FIELD",
-        help=f"read COLUMN as FIELD: {', '.join(PROGRESS.fields)} (or ignore); split at the last =",
+        help="read COLUMN as FIELD, or ignore; split at the last =. Progress: "
+        + ", ".join(TARGETS["progress"].fields)
+        + "; findings: "
+        + ", ".join(TARGETS["findings"].fields),
     )
     p.add_argument("--dates", choices=list(values.DATE_ORDERS), help="the order of d/m/y text dates")
+    p.add_argument("--source", choices=FINDING_SOURCES, help="findings: where they come from, for rows that do not say")
     p.add_argument("--as-of", type=day, metavar="DATE", help="when the file's changes happened (default: now)")
     p.add_argument("--valid-rows-only", action="store_true", help="apply the valid rows when others are rejected")
     p.add_argument(

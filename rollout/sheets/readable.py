@@ -8,7 +8,7 @@ from rollout import values
 from rollout.plan import Plan
 from rollout.records import WORDS
 from rollout.sheets.preview import Preview, Reading
-from rollout.sheets.targets import IGNORE_LABEL, PROGRESS, Target
+from rollout.sheets.targets import FINDINGS, IGNORE_LABEL, PROGRESS, Target
 
 PLACE = {"sheet": "Sheet", "row": "Row"}
 
@@ -88,5 +88,31 @@ def problems(preview: Reading) -> pd.DataFrame:
             "Value": frame["value"],
             "Why it cannot be imported": frame["message"],
             "Did you mean": frame["suggestions"].map(", ".join),
+        }
+    )
+
+
+def new_findings(preview) -> pd.DataFrame:
+    """The findings a findings import would add, in words."""
+    frame = preview.added
+    shown = {name: [value_words(name, v) if isinstance(v, str) else v for v in frame[name]] for name in frame}
+    return pd.DataFrame(
+        {
+            **{label: frame[name] for name, label in PLACE.items()},
+            **{FINDINGS.labels[n]: shown[n] for n in FINDINGS.imported},
+        }
+    ).dropna(axis=1, how="all")
+
+
+def finding_changes(preview) -> pd.DataFrame:
+    """The changes a findings import would make to findings of the register, field by field, in words."""
+    frame = _values(preview.changes, "old", "new")
+    return pd.DataFrame(
+        {
+            **{label: frame[name] for name, label in PLACE.items()},
+            "Finding": frame["id"],
+            "Field": [field_words(FINDINGS, f) for f in frame["field"]],
+            "Saved now": frame["old"],
+            "After the import": frame["new"],
         }
     )

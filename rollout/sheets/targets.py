@@ -1,5 +1,5 @@
-"""What an import reads into (task progress); the fields a column may be read as, their names in words, the
-usual column names for each, and the columns of this tool's own export of them."""
+"""What an import reads into: task progress or audit findings; the fields a column may be read as, their
+names in words, the usual column names for each, and the columns of this tool's own export of them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rollout import values
+from rollout.records import FINDINGS as FINDING_SCHEMA
 from rollout.sheets import exporter
 from rollout.sheets.limits import Remedy
 
@@ -113,7 +114,94 @@ PROGRESS = Target(
     ),
 )
 
-TARGETS = {t.records: t for t in (PROGRESS,)}
+FINDINGS = Target(
+    records="findings",
+    anchors=("id", "description", "clauses"),
+    imported=("clauses", "source", "grade", "description", "cause", "action", "owner", "due", "status", "closed_on"),
+    labels={
+        "id": "Finding ID",
+        "clauses": "Clauses",
+        "grade": "Grade",
+        "description": "Finding",
+        "cause": "Root cause",
+        "action": "Corrective action",
+        "owner": "Owner",
+        "due": "Due date",
+        "status": "Status",
+        "source": "Found in (audit)",
+        "closed_on": "Closed on",
+    },
+    synonyms={
+        "id": (
+            "finding id",
+            "finding ref",
+            "finding no",
+            "finding number",
+            "nc ref",
+            "nc no",
+            "nc number",
+            "nc id",
+            "ref",
+            "ref no",
+            "reference",
+            "no",
+            "number",
+            "#",
+            "item",
+        ),
+        "clauses": (
+            "clause",
+            "clauses",
+            "requirement",
+            "iso clause",
+            "clause ref",
+            "clause reference",
+            "standard clause",
+            "iso 20000 clause",
+            "requirement ref",
+        ),
+        "grade": (
+            "grade",
+            "category",
+            "classification",
+            "type",
+            "finding type",
+            "severity",
+            "nc grade",
+            "nc category",
+            "finding category",
+            "rating",
+        ),
+        "description": (
+            "finding",
+            "description",
+            "nonconformity",
+            "non conformity",
+            "statement",
+            "details",
+            "finding description",
+            "finding details",
+            "statement of nonconformity",
+            "issue",
+        ),
+        "cause": ("root cause", "cause", "root cause analysis"),
+        "action": ("corrective action", "action", "actions", "corrective actions", "action plan", "correction"),
+        "owner": ("owner", "responsible", "action owner", "assignee", "who", "responsible person"),
+        "due": ("due", "due date", "target date", "deadline", "target", "target completion"),
+        "status": ("status", "state", "nc status", "finding status"),
+        "source": ("source", "audit", "audit type", "found in", "raised in", "origin"),
+        "closed_on": ("closed", "closed on", "date closed", "closure date", "closed date"),
+    },
+    own_columns=tuple(FINDING_SCHEMA.columns),
+    own_sheet="the findings sheet",
+    needs=(
+        Need(("description",), "has no column holding the findings themselves", Remedy("map_columns", "description")),
+        Need(("clauses",), "has no column naming the clauses", Remedy("map_columns", "clauses")),
+        Need(("grade",), "has no column giving the grades", Remedy("map_columns", "grade")),
+    ),
+)
+
+TARGETS = {t.records: t for t in (PROGRESS, FINDINGS)}
 
 
 def target_of(records: str) -> Target:

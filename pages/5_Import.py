@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from rollout import config, values
-from rollout.records import FINDING_SOURCES, WORDS
+from rollout.records import FINDING_SOURCES, GRADES, WORDS, words_for
 from rollout.sheets import exporter, mapping, readable, spreadsheet
 from rollout.sheets.limits import Remedy
 from rollout.sheets.targets import IGNORE, IGNORE_LABEL, TARGETS
@@ -53,7 +53,7 @@ def start_over(*keys: str) -> None:
 
 def row_label(head: list[list[str]], number: int | None) -> str:
     if number is None:
-        return "Found by its column names"
+        return "Detect"
     cells = [c for c in head[number - 1] if c] if number <= len(head) else []
     return f"Row {number}: {' · '.join(cells[:4]) or '(empty)'}" + (" ..." if len(cells) > 4 else "")
 
@@ -119,7 +119,7 @@ except spreadsheet.SpreadsheetError as exc:
 head = preview.head if preview else needed.head if needed else []
 
 with st.container(horizontal=True):
-    st.selectbox(SHEET, [None, *book.sheet_names], format_func=lambda s: s or "Found by its columns",
+    st.selectbox(SHEET, [None, *book.sheet_names], format_func=lambda s: s or "Detect",
                  key="import_sheet", on_change=start_over)  # fmt: skip
     current = ss.get("import_header")
     rows = [None, *range(1, max(len(head), current or 0) + 1)]
@@ -159,8 +159,8 @@ labels = {**target.labels, IGNORE: IGNORE_LABEL}
 table = pd.DataFrame(
     {
         "column": layout.columns,
+        "field": [labels[layout.mapping.get(c, IGNORE)] for c in layout.columns],  # beside the name, even on a phone
         "example": mapping.examples(layout.head, layout.header, layout.columns),
-        "field": [labels[layout.mapping.get(c, IGNORE)] for c in layout.columns],
     }
 )
 edited = columns_box.data_editor(
@@ -251,13 +251,17 @@ else:
     show_problems()
     if len(preview.added):
         st.markdown("**New findings**")
-        st.dataframe(readable.new_findings(preview), hide_index=True)
+        st.dataframe(readable.new_findings(preview), hide_index=True,
+                     column_config={"Finding": st.column_config.TextColumn(width="large")})  # fmt: skip
     if len(preview.changes):
         st.markdown("**Changes to findings of the register**")
         st.dataframe(readable.finding_changes(preview), hide_index=True)
     if not len(preview.added) and not len(preview.changes) and not preview.refused:
         st.success("Every finding of the file is in the register as it stands: there is nothing to import.")
     apply_button(len(preview.added) + preview.changed, "finding(s)", blocked=False)
+    grades = [w.lower() for words in words_for(GRADES).values() for w in words[:2]]
+    st.caption(f"Grades are read from words such as {', '.join(grades)}; a clause from a cell like "
+               "'Clause 8.2.4 Service catalogue management'.")  # fmt: skip
 if ss.get("import_done"):
     st.success(ss["import_done"])
     target_page = ("pages/2_Progress.py", "See the progress") if records == "progress" else (

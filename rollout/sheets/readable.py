@@ -6,11 +6,10 @@ import pandas as pd
 
 from rollout import values
 from rollout.plan import Plan
+from rollout.progress import text_of
 from rollout.records import WORDS
 from rollout.sheets.preview import Preview, Reading
 from rollout.sheets.targets import FINDINGS, IGNORE_LABEL, PROGRESS, Target
-
-PLACE = {"sheet": "Sheet", "row": "Row"}
 
 
 def value_words(field: str, text: str) -> str:
@@ -39,12 +38,17 @@ def _titles(plan: Plan, ids: pd.Series) -> list[str]:
     return [plan.tasks[t].title if t in plan.tasks else "" for t in ids]
 
 
-def _task_rows(frame: pd.DataFrame, plan: Plan, **more: pd.Series | list) -> pd.DataFrame:
+def _place(preview: Reading, frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Where each row is: its row number, and its sheet when several were read."""
+    return ({"Sheet": frame["sheet"]} if len(preview.sheets) > 1 else {}) | {"Row": frame["row"]}
+
+
+def _task_rows(preview: Preview, frame: pd.DataFrame, plan: Plan, **more: pd.Series | str) -> pd.DataFrame:
     """Where each row is, its task (with the title beside, so that a row matched by title shows which), the field,
     then ``more``; the values in words."""
     frame = _values(frame, "old", "new")
     columns = {
-        **{label: frame[name] for name, label in PLACE.items()},
+        **_place(preview, frame),
         "Task": frame["task_id"],
         "Title": _titles(plan, frame["task_id"]),
         "Field": [field_words(PROGRESS, f) for f in frame["field"]],
@@ -56,13 +60,15 @@ def _task_rows(frame: pd.DataFrame, plan: Plan, **more: pd.Series | list) -> pd.
 def changes(preview: Preview, plan: Plan) -> pd.DataFrame:
     """Every change, old and new."""
     kinds = preview.changes["kind"].map({"change": "Change", "clear": "Cleared"})
-    return _task_rows(preview.changes, plan, **{"Saved now": "old", "After the import": "new", "Change": kinds})
+    return _task_rows(
+        preview, preview.changes, plan, **{"Saved now": "old", "After the import": "new", "Change": kinds}
+    )
 
 
 def conflicts(preview: Preview, plan: Plan) -> pd.DataFrame:
     """Tasks of an exported workbook changed in the tool since: the value now and the file's, never applied."""
     return _task_rows(
-        preview.conflicts, plan,
+        preview, preview.conflicts, plan,
         **{"Now in the tool": "old", "In the file": "new", "Changed by": "updated_by",
            "Revision exported": "exported_revision", "Revision now": "revision"},
     )  # fmt: skip
@@ -72,8 +78,8 @@ def newer(preview: Preview, plan: Plan) -> pd.DataFrame:
     """Values the file would overwrite that were changed in the tool after the file was saved."""
     day = preview.newer["changed_at"].str.slice(0, 10)
     return _task_rows(
-        preview.newer, plan,
-        **{"Now in the tool": "old", "Changed in the tool on": day, "By": "changed_by", "In the file": "new"},
+        preview, preview.newer, plan,
+        **{"Now in the tool": "old", "In the file": "new", "Changed in the tool on": day, "By": "changed_by"},
     )  # fmt: skip
 
 
@@ -82,7 +88,7 @@ def problems(preview: Reading) -> pd.DataFrame:
     frame = preview.problems
     return pd.DataFrame(
         {
-            **{label: frame[name] for name, label in PLACE.items()},
+            **_place(preview, frame),
             "Column": frame["column"],
             "Cell": frame["cell"],
             "Value": frame["value"],
@@ -92,16 +98,19 @@ def problems(preview: Reading) -> pd.DataFrame:
     )
 
 
+SHOWN_FIRST = ("grade", "clauses", "description", "owner", "due", "status", "source")  # what a reader looks for
+
+
 def new_findings(preview) -> pd.DataFrame:
-    """The findings a findings import would add, in words."""
+    """The findings a findings import would add, in words, the grade and the finding first."""
     frame = preview.added
-    shown = {name: [value_words(name, v) if isinstance(v, str) else v for v in frame[name]] for name in frame}
-    return pd.DataFrame(
-        {
-            **{label: frame[name] for name, label in PLACE.items()},
-            **{FINDINGS.labels[n]: shown[n] for n in FINDINGS.imported},
-        }
-    ).dropna(axis=1, how="all")
+    order = [*SHOWN_FIRST, *(n for n in FINDINGS.imported if n not in SHOWN_FIRST)]
+    shown = {
+        FINDINGS.labels[n]: [value_words(n, "" if pd.isna(v) else text_of(v)) for v in frame[n]]
+        for n in order
+        if frame[n].notna().any()
+    }
+    return pd.DataFrame({**_place(preview, frame), **shown})
 
 
 def finding_changes(preview) -> pd.DataFrame:
@@ -109,7 +118,7 @@ def finding_changes(preview) -> pd.DataFrame:
     frame = _values(preview.changes, "old", "new")
     return pd.DataFrame(
         {
-            **{label: frame[name] for name, label in PLACE.items()},
+            **_place(preview, frame),
             "Finding": frame["id"],
             "Field": [field_words(FINDINGS, f) for f in frame["field"]],
             "Saved now": frame["old"],

@@ -57,7 +57,7 @@ def test_rejected_rows_refuse_the_import_and_a_dry_run_says_so(cli, files, store
         code, out, err = cli("import", files["duplicates.csv"], *extra)
         assert code == 1
         assert "rejected rows (2):" in out and "P1.08 is on several rows" in out
-        assert "import refused: 2 rows rejected, nothing saved" in err and "--valid-rows-only" in err
+        assert "duplicates.csv: refused: 2 rows rejected; nothing was saved" in err and "--valid-rows-only" in err
     assert not (store.folder / "progress.csv").exists()
 
 
@@ -69,7 +69,7 @@ def test_valid_rows_only_applies_the_rest(cli, files, store):
 
 def test_close_title_matches_are_listed_and_exit_1(cli, files):
     code, out, err = cli("import", files["titles_near_miss.xlsx"])
-    assert code == 1 and "did you mean P2.03" in out and "import refused" in err
+    assert code == 1 and "did you mean P2.03" in out and "refused: 1 row rejected" in err
 
 
 def test_the_date_order_is_asked_for_then_used(cli, files, store):

@@ -156,7 +156,7 @@ def test_values_changed_in_the_tool_after_the_file_was_saved_are_listed_and_need
         ["P0.06", "notes", "waits on budget", "from the file", "2026-11-23T12:00:00Z", "Grace"],
         ["P0.07", "owner", "Bo", "Ana", "2026-11-23T12:00:00Z", "Grace"],
     ], "the status was changed before the file was saved: the file is newer there"
-    with pytest.raises(SpreadsheetError, match="2 values were changed in the tool after the file") as caught:
+    with pytest.raises(SpreadsheetError, match="refused: 2 values were changed in the tool after the file") as caught:
         importer.apply_import(p, store, by="t")
     assert caught.value.remedy == Remedy("overwrite_newer")
     importer.apply_import(p, store, by="t", overwrite_newer=True)

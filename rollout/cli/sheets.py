@@ -75,7 +75,7 @@ def _import_progress(args: argparse.Namespace, plan, store, choices: dict) -> No
     preview = importer.preview_import(args.file, plan, store, as_of=args.as_of, **choices)
     print(importer.describe(preview, wording))
     _save(
-        args, preview, len(preview.newer),
+        args, preview,
         lambda by: importer.apply_import(preview, store, by, valid_rows_only=args.valid_rows_only, overwrite_newer=True),
         lambda result: f"{len(result.tasks)} tasks, {result.history_rows} fields",
     )  # fmt: skip
@@ -89,23 +89,18 @@ def _import_findings(args: argparse.Namespace, plan, store, choices: dict) -> No
     preview = findings.preview_findings(args.file, plan, store, found_in=args.source, **choices)
     print(findings.describe_findings(preview, wording))
     _save(
-        args, preview, 0,
+        args, preview,
         lambda by: findings.apply_findings(preview, store, by, valid_rows_only=args.valid_rows_only),
         lambda result: ", ".join(result.tasks),
     )  # fmt: skip
 
 
-def _save(args: argparse.Namespace, preview, newer: int, apply, saved) -> None:
-    """Refused (exit 1) while rows are refused or newer values not confirmed; else saved, unless a dry run.
-    ``apply(by)`` saves; ``saved(result)`` says what was."""
-    if preview.refused and not args.valid_rows_only:
-        raise CliError(f"import refused: {preview.refusals()}, nothing saved; correct them, or "
-                       + wording(Remedy("valid_rows_only")))  # fmt: skip
-    if newer and not args.overwrite_newer:
-        raise CliError(
-            f"import refused: {newer} values were changed in the tool after the file was saved, nothing saved; "
-            + wording(Remedy("overwrite_newer"))
-        )
+def _save(args: argparse.Namespace, preview, apply, saved) -> None:
+    """Refused (exit 1) as applying would be, a dry run too; else saved. ``apply(by)`` saves; ``saved(result)`` says
+    what was."""
+    problem = preview.refusal(args.valid_rows_only, args.overwrite_newer)
+    if problem is not None:
+        raise CliError(problem.text(wording))
     if args.dry_run:
         print("dry run: nothing saved")
         return

@@ -29,7 +29,7 @@ from rollout.sheets.importer import check_choices, problem_lines, read_layout
 from rollout.sheets.limits import Remedy
 from rollout.sheets.mapping import MappingNeeded, remember_mapping
 from rollout.sheets.preview import PROBLEM_COLUMNS, Reading
-from rollout.sheets.spreadsheet import SpreadsheetError, open_workbook
+from rollout.sheets.spreadsheet import open_workbook
 from rollout.sheets.targets import FINDINGS as TARGET
 from rollout.stores.filerecords import rows as record_rows
 
@@ -266,11 +266,9 @@ def _same(text: str) -> str:
 
 def apply_findings(preview: FindingsPreview, store: Any, by: str, *, valid_rows_only: bool = False) -> SaveResult:
     """Add and change the previewed findings in one save; refused while rows are rejected unless valid rows only."""
-    if preview.refused and not valid_rows_only:
-        raise SpreadsheetError(
-            f"refused: {preview.refusals()}; nothing was saved", file=preview.file,
-            remedy=Remedy("valid_rows_only"),
-        )  # fmt: skip
+    problem = preview.refusal(valid_rows_only)
+    if problem is not None:
+        raise problem
     result = store.save_records("findings", preview.new, preview.updates, preview.revisions, by=by,
                                 source=preview.source)  # fmt: skip
     if preview.remember:

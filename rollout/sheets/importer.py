@@ -17,7 +17,7 @@ from rollout.plan import Plan
 from rollout.progress import SaveResult, Snapshot
 from rollout.sheets import columns, mapping
 from rollout.sheets.compare import Comparison
-from rollout.sheets.limits import Remedy, Wording
+from rollout.sheets.limits import Wording
 from rollout.sheets.preview import Preview
 from rollout.sheets.spreadsheet import SpreadsheetError, Workbook, open_workbook
 from rollout.sheets.targets import IGNORE, PROGRESS, Target
@@ -95,16 +95,9 @@ def apply_import(
 ) -> SaveResult:
     """Save the previewed changes in one atomic save; refused while rows are rejected or in conflict unless valid
     rows only, and while values changed in the tool after the file was saved would be overwritten unconfirmed."""
-    if preview.refused and not valid_rows_only:
-        raise SpreadsheetError(
-            f"refused: {preview.refusals()}; nothing was saved", file=preview.file, remedy=Remedy("valid_rows_only")
-        )
-    if len(preview.newer) and not overwrite_newer:
-        raise SpreadsheetError(
-            f"{len(preview.newer)} values were changed in the tool after the file was saved; nothing was saved",
-            file=preview.file,
-            remedy=Remedy("overwrite_newer"),
-        )
+    problem = preview.refusal(valid_rows_only, overwrite_newer)
+    if problem is not None:
+        raise problem
     result = store.save(preview.payload, preview.revisions, by=by, source=preview.source, happened=preview.happened)
     if preview.remember:
         mapping.remember_mapping(store.folder, preview.columns, preview.mapping)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rollout.sheets.limits import Note
+from rollout.sheets.limits import Note, Remedy, SpreadsheetError
 
 RULED = ("status", "percent", "start", "due")  # the fields the store's rules tie together
 CHANGE_COLUMNS = ["sheet", "row", "task_id", "field", "old", "new", "kind"]
@@ -51,10 +51,30 @@ class Reading:
         """True when a row is rejected or in conflict: the import applies only with valid rows only chosen."""
         return self.rejected > 0 or self.in_conflict > 0
 
+    @property
+    def newer_values(self) -> int:
+        """Values changed in the tool after the file was saved that the import would overwrite."""
+        return 0
+
     def refusals(self) -> str:
         """The rows that keep the import from applying, counted: "2 rows rejected, 1 row in conflict"."""
         parts = [(self.rejected, "rejected"), (self.in_conflict, "in conflict")]
         return ", ".join(f"{n} row{'s' if n != 1 else ''} {what}" for n, what in parts if n)
+
+    def refusal(self, valid_rows_only: bool = False, overwrite_newer: bool = False) -> SpreadsheetError | None:
+        """Why applying would be refused with these choices, if it would."""
+        if self.refused and not valid_rows_only:
+            return SpreadsheetError(
+                f"refused: {self.refusals()}; nothing was saved", file=self.file, remedy=Remedy("valid_rows_only")
+            )
+        if self.newer_values and not overwrite_newer:
+            return SpreadsheetError(
+                f"refused: {self.newer_values} values were changed in the tool after the file was saved; "
+                "nothing was saved",
+                file=self.file,
+                remedy=Remedy("overwrite_newer"),
+            )
+        return None
 
     @property
     def suggestions(self) -> pd.DataFrame:
@@ -102,5 +122,5 @@ class Preview(Reading):
         return self.conflicts["task_id"].nunique()
 
     @property
-    def newer_rows(self) -> int:
-        return len(self.newer[["sheet", "row"]].drop_duplicates())
+    def newer_values(self) -> int:
+        return len(self.newer)

@@ -202,9 +202,3 @@ FINDINGS = Target(
 )
 
 TARGETS = {t.records: t for t in (PROGRESS, FINDINGS)}
-
-
-def target_of(records: str) -> Target:
-    if records not in TARGETS:
-        raise ValueError(f"unknown records {records!r}; expected one of {', '.join(TARGETS)}")
-    return TARGETS[records]

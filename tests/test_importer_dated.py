@@ -14,8 +14,8 @@ import pytest
 from support import DEMO_TODAY
 
 from rollout import timeline
-from rollout.sheets import docprops, importer
-from rollout.sheets.limits import Remedy
+from rollout.sheets import compare, docprops, importer
+from rollout.sheets.limits import Note, Remedy
 from rollout.sheets.spreadsheet import SpreadsheetError
 from rollout.stores.files import FileStore
 
@@ -168,3 +168,16 @@ def test_a_file_saved_after_the_tools_changes_overwrites_nothing_newer(tmp_path,
     path = xlsx(tmp_path / "f.xlsx", [["Task ID", "Notes"], ["P0.06", "new"]])
     p = importer.preview_import(path, bundled_plan, store)
     assert p.saved_on > dt.datetime(2026, 11, 1, tzinfo=dt.UTC) and p.newer.empty and p.changed == 1
+
+
+def test_an_upload_that_does_not_say_when_it_was_saved_is_said_to_be_undated(bundled_plan, store):
+    content = b"Task ID,Notes\nP0.06,from the file\n"
+    fresh = importer.preview_import(content, bundled_plan, store, name="s.csv")
+    assert fresh.saved_on is None and Note(compare.UNDATED, Remedy("as_of")) not in fresh.notes, "nothing to overwrite"
+    store.save({"P0.06": {"notes": "set in the tool"}}, None, by="Grace", source="ui")
+    p = importer.preview_import(content, bundled_plan, store, name="s.csv")
+    assert Note(compare.UNDATED, Remedy("as_of")) in p.notes and p.newer.empty
+    dated = importer.preview_import(content, bundled_plan, store, name="s.csv", as_of=TODAY)
+    assert Note(compare.UNDATED, Remedy("as_of")) not in dated.notes and dated.rejected == 1, (
+        "a dated row is checked against the history instead: set in the tool after that day, it is refused"
+    )

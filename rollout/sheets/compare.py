@@ -17,9 +17,11 @@ from rollout import values
 from rollout.plan import Plan
 from rollout.progress import ChangeError, Snapshot, apply_change, default_row, text_of, utc_stamp
 from rollout.sheets import columns, dating, mapping
-from rollout.sheets.limits import Note
+from rollout.sheets.limits import Note, Remedy
 from rollout.sheets.preview import CONFLICT_COLUMNS, NEWER_COLUMNS, PROBLEM_COLUMNS, RULED, Preview
 from rollout.sheets.targets import AS_OF
+
+UNDATED = "the file does not say when it was saved: values it would overwrite may have been changed in the tool since"
 
 
 class Comparison:
@@ -213,6 +215,8 @@ class Comparison:
     def _newer(self, rows: np.ndarray, cells, task, final, saved) -> pd.DataFrame:
         """Changes of values changed in the tool after the file was saved (the tasks saved since are looked up)."""
         if self.saved_on is None:
+            if (rows & (saved["updated_at"] != "")).any():  # values set in the tool, of unknown age to the file
+                self.notes.append(Note(UNDATED, Remedy("as_of")))
             return pd.DataFrame(columns=NEWER_COLUMNS)
         since = rows & (saved["updated_at"] > utc_stamp(self.saved_on))
         later = dating.changed_after(self.history(), set(task[since]), self.saved_on) if since.any() else {}

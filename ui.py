@@ -32,7 +32,7 @@ from rollout.demo import write_demo
 from rollout.fileio import atomic_write
 from rollout.plan import EDITION_NAMES, Plan, PlanError, load_plan
 from rollout.progress import ChangeError, Conflict, ConflictError, SaveResult, StoreError
-from rollout.sheets import importer
+from rollout.sheets import findings, importer
 from rollout.sheets.spreadsheet import SpreadsheetError
 from rollout.stores import Store, open_store
 from rollout.stores.files import FileStore
@@ -468,21 +468,23 @@ def verify(task_ids: list[str], revisions: dict[str, int] | None) -> Outcome:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def import_preview(
-    src: Source, digest: str, name: str, sheet: str | None, dates: str | None, overrides: tuple, _data: bytes
-) -> importer.Preview:
+def import_preview(src: Source, digest: str, name: str, records: str, choices: dict, _data: bytes):
     """The preview of a spreadsheet, by the fingerprint of its bytes (``digest``) and the choices made."""
     current = _plan(src.phases, src.plan_stamp)
-    return importer.preview_import(
-        _data, current, open_store(src.data, current), name=name, sheet=sheet, overrides=dict(overrides), dates=dates,
-        snapshot=_overview(src).snapshot,
-    )  # fmt: skip
+    preview = findings.preview_findings if records == "findings" else importer.preview_import
+    return preview(
+        _data, current, open_store(src.data, current), name=name, snapshot=_overview(src).snapshot, **choices
+    )
 
 
-def apply_import(preview: importer.Preview, valid_only: bool) -> Outcome:
+def apply_import(preview, valid_only: bool, overwrite_newer: bool = False) -> Outcome:
+    if isinstance(preview, findings.FindingsPreview):
+        return _outcome({}, lambda by: findings.apply_findings(preview, store(), by, valid_rows_only=valid_only))
     return _outcome(
         preview.payload,
-        lambda by: importer.apply_import(preview, store(), by, valid_rows_only=valid_only),
+        lambda by: importer.apply_import(
+            preview, store(), by, valid_rows_only=valid_only, overwrite_newer=overwrite_newer
+        ),
         done="Imported",
     )
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
+import re
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -560,6 +563,21 @@ def write_workbook(path: Path, source: Workload) -> None:
         day = [None if pd.isna(d) else d.date() for d in (begin, due)]
         sheet.append([task_id, title, STATUS_WORDS[code], int(pct), owner or None, *day, link or None, note or None])
     book.save(path)
+    _saved_on(path, source.today)
+
+
+def _saved_on(path: Path, day: dt.date) -> None:
+    """Date the workbook as saved at the end of ``day``, as the team's file of that day is: openpyxl stamps the time
+    of writing, before the synthetic history, and the import would list every value as changed since."""
+    stamp = f"{day.isoformat()}T23:59:59Z".encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, content)
+            target.writestr(item, content)
+    path.write_bytes(out.getvalue())
 
 
 def main(argv: list[str] | None = None) -> None:

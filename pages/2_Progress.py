@@ -165,7 +165,7 @@ with st.container(horizontal=True):
     )  # fmt: skip
     st.download_button(
         "Download as a workbook",
-        lambda: exporter.export_bytes(plan, figures.snapshot.progress),
+        lambda: exporter.export_bytes(plan, figures.snapshot.progress, records=figures.snapshot.records),
         file_name=f"rollout-progress-{today}.xlsx",
         on_click="ignore",
         icon=":material/download:",

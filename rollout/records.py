@@ -116,15 +116,47 @@ def next_ids(schema: Schema, existing: list[str], count: int) -> list[str]:
     return [f"{schema.prefix}-{n:04d}" for n in range(first, first + count)]
 
 
+# Words people write for the codes, besides the codes and their WORDS (case, spaces, hyphens, underscores ignored):
+# audit reports say "Major NC", "OFI" or "Resolved"; one normaliser reads them for the CLI, the import and the pages.
+SYNONYMS = {
+    "major": ("major nc", "major nonconformity", "major nonconformance", "nc major", "major finding"),
+    "minor": ("minor nc", "minor nonconformity", "minor nonconformance", "nc minor", "minor finding"),
+    "observation": ("obs", "area of concern", "concern"),
+    "opportunity": ("ofi", "opportunity for improvement", "improvement opportunity", "improvement"),
+    "open": ("new", "raised", "not started", "to do"),
+    "action_planned": ("planned", "in progress", "ongoing", "wip", "action agreed", "corrective action planned"),
+    "closed": ("done", "complete", "completed", "resolved", "implemented"),
+    "verified": ("effective", "closed verified", "verified effective"),
+    "stage1": ("stage 1", "stage one"),
+    "stage2": ("stage 2", "stage two"),
+    "internal_audit": ("internal",),
+    "management_review": ("mr",),
+    "self": ("self assessment",),
+    "go_with_conditions": ("go with condition", "conditional go"),
+    "no_go": ("nogo",),
+}  # fmt: skip
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s_\-]", "", text.casefold())
+
+
+_CODES = {_key(w): code for code, words in SYNONYMS.items() for w in words} | {
+    _key(w): code for code in WORDS for w in (code, WORDS[code])
+}
+
+
+def words_for(options: tuple[str, ...]) -> dict[str, list[str]]:
+    """The words read as each code of ``options``, for templates and help texts."""
+    return {code: [WORDS[code], *SYNONYMS.get(code, ())] for code in options}
+
+
 def choice(value: Any, options: tuple[str, ...], name: str) -> str:
     """A code from the words people write: "Minor gap", "minor-gap", "MINOR_GAP" are all minor_gap."""
-    key = re.sub(r"[\s\-]+", "_", values.normalise_text(value).casefold())
-    key = {"stage_1": "stage1", "stage_2": "stage2", "go_with_condition": "go_with_conditions", "nogo": "no_go"}.get(
-        key, key
-    )
-    if key not in options:
+    code = _CODES.get(_key(values.normalise_text(value)))
+    if code not in options:
         raise values.ValueProblem(f"{name} {value!r} is not one of {', '.join(options)}")
-    return key
+    return code
 
 
 def apply_record_change(

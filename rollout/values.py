@@ -125,15 +125,36 @@ def normalise_date(value: Any, order: str | None = None) -> dt.date | None:
 def _dmy(text: str, order: str | None) -> dt.date:
     match = _DMY.match(text)
     if not match:
-        raise ValueProblem(f"date {text!r} is not understood; expected YYYY-MM-DD")
-    if order not in DATE_ORDERS:
-        raise ValueProblem(
-            f"date {text!r} could be day-first or month-first; choose the order (--dates dayfirst or monthfirst)"
-        )
+        example = {"dayfirst": " or 31/12/2026", "monthfirst": " or 12/31/2026"}.get(order or "", "")
+        raise ValueProblem(f"date {text!r} is not a date; expected a date such as 2026-12-31{example}")
     a, b, year = (int(g) for g in match.groups())
     year += 2000 if year < 100 else 0
-    day, month = (a, b) if order == "dayfirst" else (b, a)
-    return dt.date(year, month, day)
+    if order in DATE_ORDERS:
+        day, month = (a, b) if order == "dayfirst" else (b, a)
+        return dt.date(year, month, day)
+    # no order chosen: a text that is a date in one order only is that date (31/12/2026)
+    readings = {_real(year, m, d) for d, m in ((a, b), (b, a))} - {None}
+    if len(readings) == 1:
+        return readings.pop()
+    if not readings:
+        raise ValueError(text)
+    first, second = sorted(readings)
+    raise ValueProblem(
+        f"date {text!r} could be {first.day} {first:%B} or {second.day} {second:%B %Y}; write it as YYYY-MM-DD "
+        f"({first.isoformat()} or {second.isoformat()})"
+    )
+
+
+def _real(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def is_dmy(text: str) -> bool:
+    """Text written day/month/year or month/day/year (which of the two, its reader must be told or work out)."""
+    return bool(_DMY.match(text))
 
 
 def date_order_hint(values: Iterable[Any]) -> str | None:
@@ -212,7 +233,7 @@ def reconcile(current: tuple[str, int], status: str | None = None, percent: int 
     else:
         return current
     if new[1] not in allowed_percent(new[0]):
-        needs = f"status {new[0]} needs percent {_describe(allowed_percent(new[0]))}"
+        needs = f"status {STATUS_LABELS[new[0]]} needs percent {_describe(allowed_percent(new[0]))}"
         if status is not None and percent is not None:
             raise ValueProblem(f"{needs}, but percent {percent} was given with it")
         kept = "percent" if status is not None else "status"

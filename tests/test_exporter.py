@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from rollout import values
+from rollout.records import FINDING_STATUSES, GRADES, SCHEMAS
 from rollout.sheets import exporter, importer
 from rollout.sheets.exporter import ExportError, defuse, undefuse
 from rollout.stores.files import FileStore
@@ -22,7 +23,8 @@ def demo(demo_data, bundled_plan) -> FileStore:
 
 @pytest.fixture
 def book(demo, bundled_plan):
-    data = exporter.export_bytes(bundled_plan, demo.load().progress, ".xlsx")
+    snapshot = demo.load()
+    data = exporter.export_bytes(bundled_plan, snapshot.progress, ".xlsx", snapshot.records)
     return load_workbook(io.BytesIO(data))
 
 
@@ -37,11 +39,27 @@ def test_defuse_makes_formulas_text_and_undefuse_gives_back_exactly(text):
 
 
 def test_the_workbook_has_a_summary_and_one_sheet_per_stage_with_the_export_columns(book, bundled_plan):
-    assert book.sheetnames == [exporter.SUMMARY_SHEET] + [f"Stage {s.number}" for s in bundled_plan.stages]
+    stages = [f"Stage {s.number}" for s in bundled_plan.stages]
+    assert book.sheetnames == [exporter.SUMMARY_SHEET, *stages, "Assessments", "Findings", "Decisions"]
     for stage in bundled_plan.stages:
         sheet = book[f"Stage {stage.number}"]
         assert [c.value for c in sheet[1]] == [*exporter.COLUMNS, "kind", "clauses_2011", "verified_by", "verified_at"]
         assert [sheet.cell(r, 1).value for r in range(2, sheet.max_row + 1)] == list(stage.task_ids)
+
+
+def test_the_assurance_records_have_sheets_of_their_own_in_their_machine_columns_and_codes(book, demo):
+    records = demo.load().records
+    for kind, schema in SCHEMAS.items():
+        rows = [[c.value for c in row] for row in book[kind.capitalize()].iter_rows()]
+        assert rows[0] == schema.columns and len(rows) - 1 == len(records[kind]) > 0
+    findings = pd.DataFrame(rows_of(book["Findings"]))
+    assert set(findings["grade"]) <= set(GRADES) and set(findings["status"]) <= set(FINDING_STATUSES)
+    assert all(isinstance(d, dt.datetime) for d in findings["due"].dropna())
+
+
+def rows_of(sheet) -> list[dict]:
+    header, *rows = ([c.value for c in row] for row in sheet.iter_rows())
+    return [dict(zip(header, r, strict=True)) for r in rows]
 
 
 def test_stage_sheets_are_ready_to_work_in(book):

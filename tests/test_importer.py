@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 from spreadsheets import make_corpus
 
+from rollout.cli.sheets import wording
 from rollout.progress import ConflictError
-from rollout.sheets import exporter, importer, mapping, spreadsheet, zipcheck
+from rollout.sheets import exporter, findings, importer, mapping, spreadsheet, zipcheck
+from rollout.sheets.limits import Note, Remedy
 from rollout.sheets.spreadsheet import SpreadsheetError
 from rollout.stores.files import FileStore
 
@@ -76,13 +78,14 @@ def test_an_ambiguous_date_column_names_its_place_and_says_both_orders_fit(corpu
         preview(corpus["ambiguous_dates.csv"], bundled_plan, store)
     error = caught.value
     assert (error.sheet, error.row, error.column) == ("ambiguous_dates", 2, "Due date")
-    assert "--dates dayfirst or --dates monthfirst" in error.hint
+    assert error.remedy == Remedy("dates") and "only" not in error.message
 
 
 def test_a_day_first_column_gets_the_hint_that_only_day_first_fits(corpus, bundled_plan, store):
     with pytest.raises(SpreadsheetError) as caught:
         preview(corpus["dayfirst_cp1252.csv"], bundled_plan, store)
-    assert caught.value.hint == "only dayfirst reads every date of this column: use --dates dayfirst"
+    assert caught.value.remedy == Remedy("dates", "dayfirst")
+    assert "(only dayfirst reads every date of this column)" in caught.value.message
 
 
 def test_limits_are_checked_before_parsing(tmp_path, bundled_plan, store, monkeypatch):
@@ -138,7 +141,7 @@ def test_a_cp1252_csv_with_semicolons_and_day_first_dates(corpus, bundled_plan, 
 def test_month_first_reading_refuses_what_is_not_a_date(corpus, bundled_plan, store):
     p = preview(corpus["dayfirst_cp1252.csv"], bundled_plan, store, dates="monthfirst")
     assert p.refused and "is not a real date" in p.problems["message"].iloc[0]
-    assert "only dayfirst reads every date of column 'Start date'" in p.notes
+    assert Note("only dayfirst reads every date of column 'Start date'", Remedy("dates", "dayfirst")) in p.notes
 
 
 @pytest.mark.parametrize(
@@ -164,7 +167,7 @@ def test_every_format_and_encoding_is_read(corpus, bundled_plan, store, name, ex
 
 def test_the_first_sheet_with_a_header_is_read_and_another_can_be_chosen(corpus, bundled_plan, store):
     p = preview(corpus["two_sheets.xlsx"], bundled_plan, store)
-    assert p.sheets == ["Tracker"] and any("'Old' not read" in n for n in p.notes)
+    assert p.sheets == ["Tracker"] and Note("sheet 'Old' not read", Remedy("sheet", "Old")) in p.notes
     chosen = preview(corpus["two_sheets.xlsx"], bundled_plan, store, sheet="Old")
     assert set(changes(chosen)) == {("P3.11", "status"), ("P3.11", "percent")}
     with pytest.raises(SpreadsheetError, match="has no sheet named 'Nope'"):
@@ -198,7 +201,7 @@ def test_contradictory_values_are_refused_by_the_stores_rule(corpus, bundled_pla
     p = preview(corpus["contradictory.csv"], bundled_plan, store)
     (problem,) = p.problems.itertuples()
     assert (problem.row, problem.column, problem.value) == (2, "Status", "done")
-    assert "status done needs percent 100, but percent 40 was given with it" in problem.message
+    assert "status Done needs percent 100, but percent 40 was given with it" in problem.message
 
 
 def test_done_at_40_is_refused_even_when_40_is_already_saved(tmp_path, bundled_plan, store):
@@ -231,8 +234,9 @@ def test_nothing_is_written_until_applied_then_one_save_with_the_file_as_source(
 
 def test_a_refused_import_applies_nothing_unless_valid_rows_only(corpus, bundled_plan, store):
     p = preview(corpus["duplicates.csv"], bundled_plan, store)
-    with pytest.raises(SpreadsheetError, match="refused: 2 rejected rows; nothing was saved"):
+    with pytest.raises(SpreadsheetError, match="refused: 2 rows rejected; nothing was saved") as caught:
         importer.apply_import(p, store, by="t")
+    assert caught.value.remedy == Remedy("valid_rows_only")
     assert not (store.folder / "progress.csv").exists()
     importer.apply_import(p, store, by="t", valid_rows_only=True)
     assert saved(store).loc["P1.09", "status"] == "in_progress" and saved(store).loc["P1.08", "status"] == "not_started"
@@ -253,7 +257,7 @@ def test_uploaded_bytes_are_read_like_the_file(corpus, bundled_plan, store):
 
 
 def test_describe_lists_changes_problems_and_counts(corpus, bundled_plan, store):
-    text = importer.describe(preview(corpus["duplicates.csv"], bundled_plan, store))
+    text = importer.describe(preview(corpus["duplicates.csv"], bundled_plan, store), wording)
     assert "changes (1):" in text and "rejected rows (2):" in text
     assert "'duplicates' row 2, column 'Task ID' (A2)" in text
     assert text.endswith("0 rows unchanged, 1 changed, 2 rejected")
@@ -286,7 +290,26 @@ def test_a_mapping_given_by_the_user_wins_and_is_remembered_once_applied(tmp_pat
     assert (store.folder / "mappings.yaml").exists()
     path.write_text("Code,Stand,Wer,Name\nP1.02,wip,Bo,x\n")
     again = preview(path, bundled_plan, store)
-    assert again.mapping == p.mapping and "remembered" in " ".join(again.notes)
+    assert again.mapping == p.mapping and any("remembered" in n.text for n in again.notes)
+
+
+def test_with_no_header_found_the_first_rows_are_given_to_choose_one_then_the_columns_to_map(
+    tmp_path, bundled_plan, store
+):
+    path = tmp_path / "odd.csv"
+    path.write_text("Team tracker\nFoo,Bar,Baz\nP1.01,done,Ann\n")
+    with pytest.raises(mapping.MappingNeeded) as caught:
+        preview(path, bundled_plan, store)
+    assert caught.value.remedy == Remedy("header_row") and caught.value.layout is None
+    assert caught.value.head == [["Team tracker", "", ""], ["Foo", "Bar", "Baz"], ["P1.01", "done", "Ann"]]
+    with pytest.raises(mapping.MappingNeeded, match="has no task id or title column") as caught:
+        preview(path, bundled_plan, store, header=2)
+    assert caught.value.remedy == Remedy("map_key") and caught.value.layout.columns == ["Foo", "Bar", "Baz"]
+    assert mapping.examples(caught.value.head, 2, ["Foo", "Baz", "Nope"]) == ["P1.01", "Ann", ""]
+    p = preview(path, bundled_plan, store, header=2, overrides={"Foo": "task_id", "Bar": "status"})
+    assert changes(p) == {("P1.01", "status"): "done", ("P1.01", "percent"): "100"} and p.header == 2
+    with pytest.raises(SpreadsheetError, match="has no row 9"):
+        preview(path, bundled_plan, store, header=9)
 
 
 def test_a_mapping_naming_a_missing_column_or_no_key_is_refused(corpus, bundled_plan, store):
@@ -296,12 +319,20 @@ def test_a_mapping_naming_a_missing_column_or_no_key_is_refused(corpus, bundled_
         preview(corpus["bom.csv"], bundled_plan, store, overrides={"Task ID": "ignore"})
 
 
-def test_a_damaged_mappings_file_is_ignored(tmp_path):
-    (tmp_path / "mappings.yaml").write_text("[unclosed")
-    assert mapping.load_mappings(tmp_path) == []
-    mapping.remember_mapping(tmp_path, ["A", "B"], {"A": "task_id", "B": "status"})
-    assert mapping.remembered_mapping(tmp_path, ["b", "a "]) == {"a ": "task_id", "b": "status"}
-    assert mapping.remembered_mapping(tmp_path, ["A", "B", "C"]) is None
+@pytest.mark.parametrize("damage", ["[unclosed", "- &a [x]\n- *a\n", "\xff not utf-8"])
+def test_a_damaged_or_hostile_mappings_file_is_ignored(tmp_path, damage):
+    (tmp_path / "mappings.yaml").write_bytes(damage.encode("latin-1"))
+    kept = FileStore(tmp_path, [])
+    assert mapping.load_mappings(kept) == []
+    mapping.remember_mapping(kept, ["A", "B"], {"A": "task_id", "B": "status"})
+    assert mapping.remembered_mapping(kept, ["b", "a "]) == {"a ": "task_id", "b": "status"}
+    assert mapping.remembered_mapping(kept, ["A", "B", "C"]) is None
+
+
+def test_mappings_are_remembered_in_a_database_too(new_store):
+    kept = new_store("postgresql", [])
+    mapping.remember_mapping(kept, ["A", "B"], {"A": "task_id", "B": "status"})
+    assert mapping.remembered_mapping(kept, ["b", "a"]) == {"a": "task_id", "b": "status"}
 
 
 # the tool's own workbook -------------------------------------------------------------------
@@ -311,7 +342,8 @@ def demo(demo_data, bundled_plan) -> FileStore:
 
 
 def export(store: FileStore, plan, path: Path) -> Path:
-    exporter.write_export(path, plan, store.load().progress)
+    snapshot = store.load()
+    exporter.write_export(path, plan, snapshot.progress, snapshot.records)
     return path
 
 
@@ -335,7 +367,8 @@ def test_an_exported_workbook_imports_with_no_change(tmp_path, demo, bundled_pla
     p = preview(export(demo, bundled_plan, tmp_path / "x.xlsx"), bundled_plan, demo)
     assert p.own_export and (p.changed, p.rejected, p.unchanged) == (0, 0, len(bundled_plan.tasks))
     assert p.sheets == [exporter.stage_sheet(s.number) for s in bundled_plan.stages]
-    assert "sheet 'Summary' skipped (not a stage sheet)" in p.notes
+    assert Note("skipped, not stage sheets: 'Summary', 'Assessments', 'Findings', 'Decisions'") in p.notes
+    assert Note("'Findings' hold audit findings", Remedy("records", "findings")) in p.notes
 
 
 def test_the_round_trip_changes_exactly_what_was_edited(tmp_path, demo, bundled_plan):
@@ -382,6 +415,8 @@ def test_a_task_changed_in_the_tool_since_the_export_is_a_conflict_never_overwri
     )
     assert conflict.updated_by == "Grace" and conflict.revision == conflict.exported_revision + 1
     assert p.refused and p.changed == 1 and set(changes(p)) == {("P1.21", "owner")}
+    assert (p.rejected, p.in_conflict) == (0, 1), "a conflict is counted once, not as a rejected row too"
+    assert p.unchanged + p.changed + p.rejected + p.in_conflict == len(bundled_plan.tasks)
     importer.apply_import(p, demo, by="t", valid_rows_only=True)
     assert saved(demo).loc["P1.20", "notes"] == "changed in the tool"
     assert saved(demo).loc["P1.21", "owner"] == "Ana"
@@ -459,7 +494,12 @@ def test_the_samples_import_cleanly_into_an_empty_folder_with_their_documented_f
     assert set(flags) == {p.name for p in SAMPLES.iterdir() if p.suffix in (".xlsx", ".csv")}
     for name, options in flags.items():
         assert f"import data/samples/{name}" + "".join(f" --{k} {v}" for k, v in options.items()) + "`" in readme
+        if options.get("records") == "findings":
+            p = findings.preview_findings(SAMPLES / name, bundled_plan, store, found_in=options["source"])
+            assert p.rejected == 0 and len(p.added) > 0, findings.describe_findings(p, wording)
+            findings.apply_findings(p, store, by="demo")
+            continue
         p = preview(SAMPLES / name, bundled_plan, store, **options)
-        assert p.rejected == 0 and p.changed > 0, importer.describe(p)
+        assert p.rejected == 0 and p.changed > 0, importer.describe(p, wording)
         importer.apply_import(p, store, by="demo")
     assert len(store.history()["seq"].unique()) == len(flags)

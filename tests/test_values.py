@@ -71,8 +71,24 @@ def test_dates():
 
 
 def test_day_or_month_first_text_is_never_guessed():
-    with pytest.raises(ValueProblem, match="day-first or month-first"):
+    with pytest.raises(ValueProblem) as caught:
         normalise_date("04/03/2026")
+    assert str(caught.value) == (
+        "date '04/03/2026' could be 4 March or 3 April 2026; write it as YYYY-MM-DD (2026-03-04 or 2026-04-03)"
+    )
+    assert "--" not in str(caught.value), "set has no flag to choose the order"
+
+
+def test_a_date_that_fits_one_order_only_is_that_date():
+    assert normalise_date("31/12/2026") == normalise_date("12/31/2026") == dt.date(2026, 12, 31)
+    assert normalise_date("4/4/26") == dt.date(2026, 4, 4)  # both orders agree
+
+
+def test_text_that_is_no_date_says_what_a_date_looks_like_in_the_order_chosen():
+    with pytest.raises(ValueProblem, match=r"'TBC' is not a date; expected a date such as 2026-12-31$"):
+        normalise_date("TBC")
+    with pytest.raises(ValueProblem, match=r"such as 2026-12-31 or 31/12/2026$"):
+        normalise_date("TBC", "dayfirst")
     assert date_order_hint(["25/03/2026", "04/03/2026"]) == "dayfirst"
     assert date_order_hint(["04/03/2026"]) is None
 

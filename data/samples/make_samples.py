@@ -24,6 +24,7 @@ FLAGS: dict[str, dict[str, str]] = {
     "project-tracker.xlsx": {},
     "weekly-status.csv": {"dates": "dayfirst"},
     "checklist-by-title.xlsx": {},
+    "stage1-audit-report.xlsx": {"records": "findings", "source": "stage1"},
 }
 D = dt.date
 
@@ -106,10 +107,46 @@ def checklist_by_title(plan: Plan, path: Path) -> None:
     book.save(path)
 
 
+def stage1_audit_report(plan: Plan, path: Path) -> None:
+    """A certification body's stage 1 report: title rows, its own finding numbers, clause cells as auditors
+    write them, grades in its words, an evidence column the register does not keep."""
+    rows = [
+        ("S1-NC-01", "Clause 8.2.4 Service catalogue management", "Minor NC",
+         "The service catalogue does not show the dependencies between services and service components.",
+         "Catalogue entries for Hosting and Backup list no components.", "", "", "Owen Price", D(2027, 1, 29), "Open"),
+        ("S1-NC-02", "9.2", "Minor nonconformity",
+         "The internal audit programme does not cover clause 8.7 (service assurance) in the audit cycle.",
+         "Audit programme v1.1, sheet 2026.", "Programme drawn up before 8.7 was in scope.",
+         "Add the 8.7 processes to the programme and audit them before stage 2.", "Priya Natarajan",
+         D(2026, 12, 18), "Action planned"),
+        ("S1-OBS-01", "7.5.4 Control of documented information", "Observation",
+         "Two procedures carry no review date.", "PR-014, PR-022.", "", "", "", None, "Open"),
+        ("S1-OFI-01", "8.3.2; 8.3.3", "OFI",
+         "Customer satisfaction results could feed the supplier reviews.", "", "", "", "Aisha Khan", None, "Open"),
+    ]  # fmt: skip
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Findings"
+    sheet.append(["Certification audit ISO/IEC 20000-1:2018 – Stage 1 report"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([f"Client: {plan.organisation}"])
+    sheet.append(["Audit date: 14 October 2026"])
+    sheet.append([])
+    sheet.append(["Finding No.", "Clause", "Category", "Statement of nonconformity", "Objective evidence",
+                  "Root cause", "Corrective action", "Action owner", "Target date", "Status"])  # fmt: skip
+    for row in rows:
+        sheet.append(list(row))
+    for row in sheet.iter_rows(min_row=6):
+        row[8].number_format = "dd mmm yyyy"
+    sheet.column_dimensions["D"].width = 70
+    book.save(path)
+
+
 WRITERS = {
     "project-tracker.xlsx": project_tracker,
     "weekly-status.csv": weekly_status,
     "checklist-by-title.xlsx": checklist_by_title,
+    "stage1-audit-report.xlsx": stage1_audit_report,
 }
 
 

@@ -7,7 +7,7 @@ import contextlib
 import sys
 
 from rollout import config, readiness, values
-from rollout.cli import assurance
+from rollout.cli import assurance, sheets
 from rollout.cli.common import (
     CliError,
     Printable,
@@ -117,17 +117,6 @@ def cmd_history(args: argparse.Namespace) -> None:
         print(f"{r.seq:>6}  {r.at}  {r.by:<18} {r.source:<16} {r.task_id:<8} {r.field:<9} {r.old!r} -> {r.new!r}")
 
 
-def cmd_export(args: argparse.Namespace) -> None:
-    from rollout.sheets.exporter import ExportError, write_export
-
-    plan, store, snapshot, _ = loaded(args)
-    try:
-        rows = write_export(outside(store, args.file), plan, snapshot.progress)
-    except ExportError as exc:
-        raise CliError(str(exc)) from None
-    print(f"wrote {rows} tasks to {args.file}")
-
-
 def cmd_convert(args: argparse.Namespace) -> None:
     plan = plan_of(args)
     store = store_of(args, plan)
@@ -207,55 +196,6 @@ def cmd_forecast(args: argparse.Namespace) -> None:
         print(FORECAST_CAVEAT)
 
 
-def cmd_import(args: argparse.Namespace) -> None:
-    from rollout.sheets import importer, mapping
-    from rollout.sheets.spreadsheet import SpreadsheetError
-
-    overrides = {}
-    for item in args.map or []:
-        column, sep, target = item.rpartition("=")
-        if not sep or not column or target not in (*mapping.MAP_FIELDS, mapping.IGNORE):
-            raise UsageError(
-                f"import: --map {item!r} is not COLUMN=FIELD with FIELD one of {', '.join(mapping.MAP_FIELDS)} or ignore"
-            )
-        overrides[column] = target
-    plan = plan_of(args)
-    store = store_of(args, plan)
-    try:
-        preview = importer.preview_import(
-            args.file, plan, store, sheet=args.sheet, overrides=overrides, dates=args.dates
-        )
-        print(importer.describe(preview))
-        if preview.refused and not args.valid_rows_only:
-            raise CliError(
-                f"import refused: {preview.rejected} rows rejected, nothing saved; correct them, "
-                "or add --valid-rows-only to apply the valid rows"
-            )
-        if args.dry_run:
-            print("dry run: nothing saved")
-            return
-        result = importer.apply_import(preview, store, config.user(args.by), valid_rows_only=args.valid_rows_only)
-    except SpreadsheetError as exc:
-        raise CliError(str(exc)) from None
-    skipped = f"; {preview.rejected} rejected rows not applied" if preview.refused else ""
-    print(
-        f"saved as change {result.seq}: {len(result.tasks)} tasks, {result.history_rows} fields{skipped}"
-        if result.history_rows
-        else f"nothing to save{skipped}"
-    )
-
-
-def cmd_template(args: argparse.Namespace) -> None:
-    from rollout.sheets.exporter import ExportError, write_template
-
-    plan = plan_of(args)
-    try:
-        rows = write_template(outside(store_of(args, plan, existing=False), args.file), plan)
-    except ExportError as exc:
-        raise CliError(str(exc)) from None
-    print(f"wrote the import template with {rows} tasks to {args.file}")
-
-
 def cmd_report(args: argparse.Namespace) -> None:
     from rollout import committee, report
 
@@ -309,9 +249,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("history", cmd_history, "the change log, oldest first")
     p.add_argument("task_id", nargs="?", metavar="TASK_ID")
     p.add_argument("--json", action="store_true")
-    command("export", cmd_export, "write progress and plan to FILE (.csv, .parquet, .xlsx)").add_argument(
-        "file", metavar="FILE"
-    )
     p = command("convert", cmd_convert, "switch the data between csv, parquet and a database, losslessly")
     p.add_argument("--to", required=True, metavar="csv|parquet|URL", type=_target)
     p.add_argument("--into", metavar="DIR", help="the new folder to write the data into (from a database)")
@@ -330,23 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("forecast", cmd_forecast, "likely completion date and range against the target").add_argument(
         "--json", action="store_true"
     )
-    p = command("import", cmd_import, "preview and apply progress from a spreadsheet (.xlsx, .xlsm, .xls, .ods, .csv)")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--sheet", metavar="NAME", help="the sheet to read (default: the first one with a header row)")
-    p.add_argument(
-        "--map",
-        action="append",
-        metavar="COLUMN=FIELD",
-        help="read COLUMN as FIELD: task_id, title, status, percent, owner, start, due, evidence, notes "
-        "(or ignore); split at the last =",
-    )
-    p.add_argument("--dates", choices=list(values.DATE_ORDERS), help="the order of d/m/y text dates")
-    p.add_argument("--valid-rows-only", action="store_true", help="apply the valid rows when others are rejected")
-    p.add_argument("--dry-run", action="store_true", help="preview only; exit 1 when the import would be refused")
-    p.add_argument("--by", metavar="NAME", help="who makes the change (env ROLLOUT_USER, else the login name)")
-    command(
-        "template", cmd_template, "write a blank import workbook (.xlsx) or .csv listing the plan's tasks"
-    ).add_argument("file", metavar="FILE")
+    sheets.register(command)
     p = command("report", cmd_report, "write the steering committee pack to FILE (.html or .pdf)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--since", metavar="DATE", help="the day of the last meeting (default: 30 days before today)")

@@ -201,6 +201,14 @@ def _read_text(path: Path) -> str:
     return data.decode("utf-8")
 
 
+def plain_value(text: str) -> Any:
+    """The plain values of a YAML text (no alias, merge key, repeated key or unusual tag); NotPlain else."""
+    try:
+        return yaml.load(text, Loader=_PlainLoader)
+    except yaml.YAMLError as exc:
+        raise NotPlain(str(exc)) from None
+
+
 def read_plain(path: Path, shown: str) -> Plain:
     """A file's plain values; NotPlain when it cannot be read, is empty or holds anything unusual."""
     try:

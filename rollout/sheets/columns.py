@@ -21,7 +21,9 @@ from rollout import values
 from rollout.plan import Plan
 from rollout.progress import text_of
 from rollout.sheets import exporter
+from rollout.sheets.limits import Note, Remedy, SpreadsheetError
 from rollout.sheets.mapping import Layout
+from rollout.sheets.targets import AS_OF
 
 SUGGEST_CUTOFF = 0.75
 MAX_SUGGESTED = 50  # difflib against a large plan is slow; later unknown keys get no suggestion
@@ -76,6 +78,7 @@ def _objects(items: list[Any]) -> np.ndarray:
 class Rows:
     """The mapped cells of every data row, column-wise, and where each row came from."""
 
+    file: str
     sheet: np.ndarray
     row: np.ndarray
     columns: dict[str, Column]  # field -> cells
@@ -107,6 +110,7 @@ def extract(layout: Layout) -> Rows:
     columns = {f: Column.of(np.concatenate(p) if p else np.array([], dtype=object)) for f, p in parts.items()}
     keep = ~np.logical_and.reduce([c.blank() for c in columns.values()])
     return Rows(
+        layout.file,
         np.concatenate(sheets)[keep] if sheets else np.array([], dtype=object),
         np.concatenate(numbers)[keep] if numbers else np.array([], dtype=int),
         {f: c.take(keep) for f, c in columns.items()},
@@ -142,7 +146,7 @@ def reader(name: str, column: Column, own: bool, order: str | None) -> Callable[
         return values.normalise_status
     if name == "percent":
         return _percent_reader(column, own)
-    if name in values.DATE_FIELDS:
+    if name in (*values.DATE_FIELDS, AS_OF):
         return lambda v: values.normalise_date(v, order)
     if name == "revision":
         return _revision
@@ -177,14 +181,9 @@ def _revision(value: Any) -> int:
 
 
 def order_dependent(value: Any) -> bool:
-    """Text that only a day-first or month-first reading turns into a date."""
-    if not isinstance(value, str):
-        return False
-    try:
-        values.normalise_date(value)
-        return False
-    except values.ValueProblem:
-        return any(_reads(value, order) for order in values.DATE_ORDERS)
+    """Day/month/year text that a day-first or month-first reading turns into a date: an import reads such a
+    column only in the order the user chose, never one cell at a time (the cells of a column share an order)."""
+    return isinstance(value, str) and values.is_dmy(value) and any(_reads(value, o) for o in values.DATE_ORDERS)
 
 
 def _reads(value: str, order: str) -> bool:
@@ -193,6 +192,32 @@ def _reads(value: str, order: str) -> bool:
         return True
     except values.ValueProblem:
         return False
+
+
+def check_date_order(column: Column, rows: Rows, name: str) -> None:
+    """Day-first or month-first text needs the user's choice; say which order fits when only one does."""
+    texts = [i for i, u in enumerate(column.uniques) if order_dependent(u)]
+    if not texts:
+        return
+    first = int(np.flatnonzero(np.isin(column.codes, texts))[0])
+    fits = values.date_order_hint(u for u in column.uniques if isinstance(u, str))
+    raise SpreadsheetError(
+        f"dates like {column.uniques[texts[0]]!r} could be day-first or month-first; the import never guesses"
+        + (f" (only {fits} reads every date of this column)" if fits else ""),
+        file=rows.file,
+        sheet=rows.sheet[first],
+        row=int(rows.row[first]),
+        column=rows.names[name],
+        remedy=Remedy("dates", fits or ""),
+    )
+
+
+def order_notes(column: Column, name: str, order: str | None) -> list[Note]:
+    """When some dates of a column were refused: the order that reads them all, if it is not the one chosen."""
+    fits = values.date_order_hint(u for u in column.uniques if isinstance(u, str))
+    if fits and fits != order:
+        return [Note(f"only {fits} reads every date of column {name!r}", Remedy("dates", fits))]
+    return []
 
 
 # tasks ----------------------------------------------------------------------------

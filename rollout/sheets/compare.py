@@ -6,6 +6,7 @@ once per distinct combination of values rather than once per row.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -14,10 +15,13 @@ import pandas as pd
 
 from rollout import values
 from rollout.plan import Plan
-from rollout.progress import ChangeError, Snapshot, apply_change, default_row, text_of
-from rollout.sheets import columns, mapping
-from rollout.sheets.preview import CONFLICT_COLUMNS, PROBLEM_COLUMNS, RULED, Preview
-from rollout.sheets.spreadsheet import SpreadsheetError
+from rollout.progress import ChangeError, Snapshot, apply_change, default_row, text_of, utc_stamp
+from rollout.sheets import columns, dating, mapping
+from rollout.sheets.limits import Note, Remedy
+from rollout.sheets.preview import CONFLICT_COLUMNS, NEWER_COLUMNS, PROBLEM_COLUMNS, RULED, Preview
+from rollout.sheets.targets import AS_OF
+
+UNDATED = "the file does not say when it was saved: values it would overwrite may have been changed in the tool since"
 
 
 class Comparison:
@@ -29,18 +33,22 @@ class Comparison:
         layout: mapping.Layout,
         plan: Plan,
         snapshot: Snapshot,
-        order: str | None,
-        file: str,
         history: Callable[[], pd.DataFrame],
+        *,
+        order: str | None,
+        today: dt.date,
+        as_of: dt.date | None = None,
+        saved_on: dt.datetime | None = None,
     ):
-        self.rows, self.layout, self.plan, self.order, self.file = rows, layout, plan, order, file
-        self.history = history
+        self.rows, self.layout, self.plan, self.order, self.file = rows, layout, plan, order, layout.file
+        self.history, self.today, self.as_of, self.saved_on = history, today, as_of, saved_on
+        self.now = dt.datetime.now(dt.UTC)
         self.own = layout.own
         self.key = "task_id" if "task_id" in rows.columns else "title"
         self.fields = [f for f in values.FIELDS if f in rows.columns]
         self.rejected = np.zeros(len(rows), dtype=bool)
         self.problems: list[tuple[int, str, Exception]] = []
-        self.notes = list(layout.notes) + ([] if len(rows) else ["no rows with values below the header"])
+        self.notes = list(layout.notes) + ([] if len(rows) else [Note("no rows with values below the header")])
         self.progress = snapshot.progress[~snapshot.progress["orphaned"]].reset_index(drop=True)
 
     def preview(self) -> Preview:
@@ -48,7 +56,7 @@ class Comparison:
         task = self._match(given)
         self._duplicates(task)
         index = pd.Index(self.progress["task_id"]).get_indexer(task)
-        saved = {f: self._saved(f, index) for f in [*values.FIELDS, "revision", "updated_by"]}
+        saved = {f: self._saved(f, index) for f in [*values.FIELDS, "revision", "updated_at", "updated_by"]}
         ok = (index >= 0) & ~self.rejected
         differs = {f: ok & given[f] & (new[f] != saved[f]) for f in self.fields}
         touched = np.logical_or.reduce([differs[f] for f in self.fields])
@@ -60,24 +68,33 @@ class Comparison:
             stale = moved & np.logical_or.reduce([differs[f] for f in self.fields])
             touched &= ~moved | stale
         final = self._final(touched & ~stale, new, saved, differs, given)
+        happened = self._dated(touched & ~stale & ~self.rejected, task, new, given)
         applied = touched & ~stale & ~self.rejected
         cells = {f: np.flatnonzero(applied & (final[f] != saved[f])) for f in values.FIELDS}
         return Preview(
             file=self.file,
+            records="progress",
             sheets=[s.name for s in self.layout.sheets],
             own_export=self.own,
             columns=self.layout.columns,
             mapping=self.layout.mapping,
+            header=self.layout.header,
+            head=self.layout.head,
             date_order=self.order,
             changes=self._changes(cells, task, final, saved),
             conflicts=self._conflicts(stale, task, new, saved, differs),
+            newer=self._newer(applied & ~np.isin(task, list(happened)), cells, task, final, saved),
             problems=self._problem_table(task),
             unchanged=int((ok & ~touched).sum()),
             changed=int(applied.sum()),
-            rejected=int((self.rejected | stale).sum()),
+            rejected=int(self.rejected.sum()),
+            in_conflict=int(stale.sum()),
             notes=self.notes,
+            as_of=self.as_of,
+            saved_on=self.saved_on,
             updates={f: (task[at], final[f][at]) for f, at in cells.items()},
             revisions=dict(zip(task[applied].tolist(), saved["revision"][applied].tolist(), strict=True)),
+            happened=happened,
         )
 
     def _problem(self, position: int, name: str, error: Exception) -> None:
@@ -86,38 +103,20 @@ class Comparison:
 
     def _normalise(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         new, given = {}, {}
-        for name in [*self.fields, *(["revision"] if self.own else [])]:
+        extra = [n for n in (AS_OF, "revision") if n in self.rows.columns]
+        for name in [*self.fields, *extra]:
             column = self.rows.columns[name]
-            if name in values.DATE_FIELDS and self.order is None:
-                self._check_date_order(column, name)
+            dated = name in (*values.DATE_FIELDS, AS_OF)
+            if dated and self.order is None:
+                columns.check_date_order(column, self.rows, name)
             new[name], errors = column.map(columns.reader(name, column, self.own, self.order))
             given[name] = np.ones(len(self.rows), dtype=bool) if self.own else ~column.blank()
             refused = np.flatnonzero(given[name] & pd.notna(errors))
             for position in refused:
                 self._problem(position, name, errors[position])
-            if name in values.DATE_FIELDS and len(refused):
-                fits = values.date_order_hint(u for u in column.uniques if isinstance(u, str))
-                if fits and fits != self.order:
-                    self.notes.append(f"only {fits} reads every date of column {self.rows.names[name]!r}")
+            if dated and len(refused):
+                self.notes += columns.order_notes(column, self.rows.names[name], self.order)
         return new, given
-
-    def _check_date_order(self, column: columns.Column, name: str) -> None:
-        """Day-first or month-first text needs the user's choice; say which order fits when only one does."""
-        texts = [i for i, u in enumerate(column.uniques) if columns.order_dependent(u)]
-        if not texts:
-            return
-        first = int(np.flatnonzero(np.isin(column.codes, texts))[0])
-        fits = values.date_order_hint(u for u in column.uniques if isinstance(u, str))
-        raise SpreadsheetError(
-            f"dates like {column.uniques[texts[0]]!r} could be day-first or month-first; the import never guesses",
-            file=self.file,
-            sheet=self.rows.sheet[first],
-            row=int(self.rows.row[first]),
-            column=self.rows.names[name],
-            hint=f"only {fits} reads every date of this column: use --dates {fits}"
-            if fits
-            else "say which order the file uses: --dates dayfirst or --dates monthfirst",
-        )
 
     def _match(self, given: dict[str, np.ndarray]) -> np.ndarray:
         task, errors = columns.match_tasks(self.rows.columns[self.key], self.key, self.plan)
@@ -189,6 +188,46 @@ class Comparison:
             for name in self.fields:
                 edited[name][position] = state is None or text_of(new[name][position]) != state[name]
         return edited
+
+    def _dated(self, rows: np.ndarray, task: np.ndarray, new, given) -> dict[str, dt.datetime]:
+        """When each changed row's changes happened: its date cell, else the date for the whole file. A date in
+        the future, or before the task's last change, is refused (the history is replayed by date)."""
+        cell = given.get(AS_OF, np.zeros(len(task), dtype=bool))
+        days = np.where(cell, new[AS_OF], self.as_of) if AS_OF in new else np.full(len(task), self.as_of, object)
+        positions = [p for p in np.flatnonzero(rows) if days[p] is not None]
+        last = dating.last_changed(self.history(), {task[p] for p in positions}) if positions else {}
+        happened = {}
+        for position in positions:
+            day, name, before = days[position], AS_OF if cell[position] else "", last.get(task[position], "")[:10]
+            if day > self.today:
+                problem = f"the date {day} is in the future; an import records what has happened"
+            elif before and day.isoformat() < before:
+                problem = (
+                    f"{task[position]} was last changed on {before}; a change dated {day} would come before it "
+                    "and rewrite its history out of order"
+                )
+            else:
+                happened[task[position]] = dating.happened_at(day, self.now)
+                continue
+            self._problem(position, name, values.ValueProblem(problem))
+        return happened
+
+    def _newer(self, rows: np.ndarray, cells, task, final, saved) -> pd.DataFrame:
+        """Changes of values changed in the tool after the file was saved (the tasks saved since are looked up)."""
+        if self.saved_on is None:
+            if (rows & (saved["updated_at"] != "")).any():  # values set in the tool, of unknown age to the file
+                self.notes.append(Note(UNDATED, Remedy("as_of")))
+            return pd.DataFrame(columns=NEWER_COLUMNS)
+        since = rows & (saved["updated_at"] > utc_stamp(self.saved_on))
+        later = dating.changed_after(self.history(), set(task[since]), self.saved_on) if since.any() else {}
+        records = [
+            (self.rows.sheet[p], int(self.rows.row[p]), task[p], name, text_of(saved[name][p]),
+             text_of(final[name][p]), *later[(task[p], name)])
+            for name, positions in cells.items()
+            for p in positions
+            if since[p] and (task[p], name) in later
+        ]  # fmt: skip
+        return pd.DataFrame(records, columns=NEWER_COLUMNS).sort_values(["sheet", "row"], kind="stable")
 
     def _refused(self, position: int, error: ChangeError) -> None:
         for _, name, message in error.problems:

@@ -1,7 +1,8 @@
 """Progress joined with the plan, written as a file a person opens in a spreadsheet program; and the import template.
 
-The xlsx export has a summary sheet and one sheet per stage with the export columns; the
-importer recognises it by those columns and reads it back exactly (``undefuse``).
+The xlsx export has a summary sheet, one sheet per stage with the export columns, and the
+findings, assessments and decisions on sheets of their own (their machine columns and codes);
+the importer recognises each by its columns and reads it back exactly (``undefuse``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from rollout import readiness, values
 from rollout.fileio import atomic_write_bytes
 from rollout.plan import EDITION_NAMES, EDITIONS, Plan
+from rollout.records import SCHEMAS
 from rollout.summary import PROGRESS
 
 if TYPE_CHECKING:
@@ -48,6 +50,7 @@ COLUMNS = [
 # after the columns the importer recognises its own workbook by: read by people, never imported
 MORE_COLUMNS = ["kind", "other_clauses", "verified_by", "verified_at"]
 TEXT_COLUMNS = ["title", "clauses", "deliverable", "role", "owner", "evidence", "notes", "updated_by"]
+RecordTables = dict[str, pd.DataFrame] | None  # kind -> the assurance records, as a snapshot holds them
 FORMULA_START = values.FORMULA_START
 EXPORT_FORMATS = (".csv", ".parquet", ".xlsx")
 TEMPLATE_FORMATS = (".csv", ".xlsx")
@@ -103,8 +106,8 @@ def safe_for_spreadsheets(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # export --------------------------------------------------------------------------
-def export_bytes(plan: Plan, progress: pd.DataFrame, kind: str = ".xlsx") -> bytes:
-    """The export as file content (.csv, .parquet or .xlsx), e.g. for a download."""
+def export_bytes(plan: Plan, progress: pd.DataFrame, kind: str = ".xlsx", records: RecordTables = None) -> bytes:
+    """The export as file content (.csv, .parquet or .xlsx, which carries the ``records`` too), e.g. for a download."""
     table = export_table(plan, progress)
     if kind == ".csv":
         return _csv_bytes(safe_for_spreadsheets(table))
@@ -114,17 +117,17 @@ def export_bytes(plan: Plan, progress: pd.DataFrame, kind: str = ".xlsx") -> byt
         return out.getvalue()
     if kind == ".xlsx":
         _refuse_unfit(table)
-        return _xlsx_bytes(lambda book: _export_sheets(book, plan, progress, table))
+        return _xlsx_bytes(lambda book: _export_sheets(book, plan, progress, table, records or {}))
     raise ExportError(f"unknown export format {kind or '(none)'}; expected {', '.join(EXPORT_FORMATS)}")
 
 
-def write_export(path: str | Path, plan: Plan, progress: pd.DataFrame) -> int:
+def write_export(path: str | Path, plan: Plan, progress: pd.DataFrame, records: RecordTables = None) -> int:
     """Write the export by the file's extension; returns the number of task rows."""
     path = Path(path)
     kind = path.suffix.lower()
     if kind not in EXPORT_FORMATS:
         raise ExportError(f"{path}: unknown export format {kind or '(none)'}; expected {', '.join(EXPORT_FORMATS)}")
-    atomic_write_bytes(path, export_bytes(plan, progress, kind))
+    atomic_write_bytes(path, export_bytes(plan, progress, kind, records))
     return len(plan.tasks)
 
 
@@ -150,7 +153,11 @@ def stage_sheet(number: int) -> str:
     return f"Stage {number}"
 
 
-def _export_sheets(book: Workbook, plan: Plan, progress: pd.DataFrame, table: pd.DataFrame) -> None:
+def record_sheet(kind: str) -> str:
+    return kind.capitalize()
+
+
+def _export_sheets(book: Workbook, plan: Plan, progress: pd.DataFrame, table: pd.DataFrame, records: dict) -> None:
     _summary_sheet(book, plan, progress)
     safe = safe_for_spreadsheets(table)
     for name in ("start", "due"):
@@ -159,6 +166,14 @@ def _export_sheets(book: Workbook, plan: Plan, progress: pd.DataFrame, table: pd
         rows = safe[safe["stage"] == stage.number]
         sheet = _table_sheet(book, stage_sheet(stage.number), rows, dates=("start", "due"))
         _validations(sheet, list(rows.columns), len(rows), "status", "percent")
+    for kind, schema in SCHEMAS.items():
+        frame = records.get(kind, pd.DataFrame(columns=schema.columns))[schema.columns].astype(object)
+        for name in schema.fields:
+            frame[name] = [
+                None if v is None or v is pd.NaT or v != v else v.date() if name in schema.dates else defuse(v)
+                for v in frame[name]
+            ]
+        _table_sheet(book, record_sheet(kind), frame, dates=schema.dates)
 
 
 def _summary_sheet(book: Workbook, plan: Plan, progress: pd.DataFrame) -> None:
@@ -186,7 +201,8 @@ def _summary_sheet(book: Workbook, plan: Plan, progress: pd.DataFrame) -> None:
         "Edit status, percent, owner, start, due, evidence and notes on the stage sheets, then import this file.",
         "An emptied cell clears the field. Keep task_id and revision as they are: a task changed in the tool",
         "since this export is shown as a conflict at import and never overwritten. Verification is made",
-        "in the tool by a second person, never by an import.",
+        "in the tool by a second person, never by an import. The Findings, Assessments and Decisions sheets hold",
+        "the assurance records; the Findings sheet imports back as audit findings.",
         f"Status codes: {', '.join(values.STATUSES)}. Percent: 0 to 100. Dates: YYYY-MM-DD.",
     ):
         sheet.append([line])

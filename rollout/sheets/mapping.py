@@ -1,53 +1,35 @@
 """Which columns of a spreadsheet hold which fields: header row, column-name synonyms, remembered mappings.
 
-A mapping confirmed in an import is kept in ``<data folder>/mappings.yaml`` and reused for
-spreadsheets with the same columns; the user's ``--map COLUMN=FIELD`` always wins.
+A mapping confirmed in an import is kept beside the data (``mappings.yaml`` in a folder, a row of
+settings in a database), per kind of record, and reused for spreadsheets with the same columns;
+what the user says (a header row, a column read as a field) always wins.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from rollout import values
-from rollout.fileio import atomic_write
+from rollout.plan.yamlnodes import NotPlain, plain_value
+from rollout.records import SCHEMAS
 from rollout.sheets import exporter
-from rollout.sheets.spreadsheet import Grid, SpreadsheetError, Workbook
+from rollout.sheets.limits import Note, Remedy, SpreadsheetError
+from rollout.sheets.spreadsheet import Grid, Workbook
+from rollout.sheets.targets import IGNORE, PROGRESS, Target
+from rollout.stores.base import Store
 
-KEYS = ("task_id", "title")
-MAP_FIELDS = (*KEYS, *values.FIELDS)
-IGNORE = "ignore"  # --map COLUMN=ignore leaves a column out
 MAPPINGS_FILE = "mappings.yaml"
 HEADER_SCAN_ROWS = 30
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "task_id": ("task id", "id", "ref", "#", "reference", "task ref", "task no", "task number", "task #", "ref no"),
-    "title": ("task", "title", "activity", "name", "task name", "task title", "action", "item"),
-    "status": ("status", "state", "task status", "current status"),
-    "percent": (
-        "% complete",
-        "progress",
-        "percent",
-        "complete",
-        "%",
-        "percent complete",
-        "pct complete",
-        "% done",
-        "done %",
-        "completion",
-        "progress %",
-        "complete %",
-    ),
-    "owner": ("owner", "responsible", "assignee", "assigned to", "task owner", "lead", "who", "action owner"),
-    "start": ("start", "start date", "begin", "planned start"),
-    "due": ("due", "due date", "target date", "deadline", "end", "end date", "finish", "planned end", "target"),
-    "evidence": ("evidence", "link", "evidence link", "url", "document link", "evidence location"),
-    "notes": ("notes", "comments", "remarks", "comment", "note", "remark", "latest update"),
-}
+HEAD_TEXT = 40  # characters of a cell shown when choosing the header row
+# the sheets of this tool's xlsx export, by their columns: a sheet of another kind is never read as this one
+EXPORTED = {"progress": exporter.COLUMNS, **{kind: schema.columns for kind, schema in SCHEMAS.items()}}
+HOLDS = {"progress": "task progress", "findings": "audit findings"}
 
 
 def column_key(name: Any) -> str:
@@ -57,14 +39,16 @@ def column_key(name: Any) -> str:
     return key or re.sub(r"[^\w%#]|_", "", text)
 
 
-_FIELD_BY_KEY = {column_key(word): name for name, words in SYNONYMS.items() for word in (name, *words)}
+@functools.cache
+def _field_by_key(target: Target) -> dict[str, str]:
+    return {column_key(word): name for name, words in target.synonyms.items() for word in (name, *words)}
 
 
-def guess_mapping(columns: list[str]) -> dict[str, str]:
+def guess_mapping(columns: list[str], target: Target = PROGRESS) -> dict[str, str]:
     """Column name -> field by the synonyms; the first column wins a field."""
     mapping: dict[str, str] = {}
     for name in columns:
-        found = _FIELD_BY_KEY.get(column_key(name))
+        found = _field_by_key(target).get(column_key(name))
         if found and found not in mapping.values():
             mapping[name] = found
     return mapping
@@ -75,44 +59,54 @@ def _signature(columns: list[Any]) -> list[str]:
     return sorted(column_key(c) for c in columns)
 
 
-def load_mappings(folder: str | Path) -> list[dict[str, Any]]:
-    """Mappings confirmed in earlier imports; an unreadable file counts as none (it is only a convenience)."""
-    path = Path(folder) / MAPPINGS_FILE
+def _entries(store: Store) -> list[Any]:
+    """Every entry kept; a text that does not read counts as none (it is only a convenience)."""
     try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        entries = plain_value(store.setting(MAPPINGS_FILE) or "[]")
+    except NotPlain:
         return []
-    return [e for e in entries if _valid_entry(e)] if isinstance(entries, list) else []
+    return entries if isinstance(entries, list) else []
 
 
-def _valid_entry(entry: Any) -> bool:
+def _kind(entry: Any) -> str | None:
+    return entry.get("records", PROGRESS.records) if isinstance(entry, dict) else None
+
+
+def load_mappings(store: Store, target: Target = PROGRESS) -> list[dict[str, Any]]:
+    """Mappings of this kind of record confirmed in earlier imports."""
+    return [e for e in _entries(store) if _kind(e) == target.records and _valid_entry(e, target)]
+
+
+def _valid_entry(entry: dict, target: Target) -> bool:
     return (
-        isinstance(entry, dict)
-        and isinstance(entry.get("columns"), list)
+        isinstance(entry.get("columns"), list)
         and isinstance(entry.get("fields"), dict)
-        and all(f in (*MAP_FIELDS, IGNORE) for f in entry["fields"].values())
+        and all(f in (*target.fields, IGNORE) for f in entry["fields"].values())
     )
 
 
-def remembered_mapping(folder: str | Path, columns: list[str]) -> dict[str, str] | None:
+def remembered_mapping(store: Store, columns: list[str], target: Target = PROGRESS) -> dict[str, str] | None:
     signature = _signature(columns)
-    for entry in load_mappings(folder):
+    for entry in load_mappings(store, target):
         if _signature(entry["columns"]) == signature:
             fields = {column_key(c): f for c, f in entry["fields"].items()}
             return {c: fields[column_key(c)] for c in columns if fields.get(column_key(c), IGNORE) != IGNORE}
     return None
 
 
-def remember_mapping(folder: str | Path, columns: list[str], mapping: Mapping[str, str]) -> Path:
-    """Keep a confirmed mapping for spreadsheets with these columns; written atomically under the data folder."""
-    path = Path(folder) / MAPPINGS_FILE
+def remember_mapping(store: Store, columns: list[str], mapping: Mapping[str, str], target: Target = PROGRESS) -> None:
+    """Keep a confirmed mapping for spreadsheets with these columns, beside the data (a file, or a table)."""
     signature = _signature(columns)
-    entries = [e for e in load_mappings(folder) if _signature(e["columns"]) != signature]
-    entries.append({"columns": list(columns), "fields": {c: mapping.get(c, IGNORE) for c in columns}})
+    entries = [
+        e
+        for e in _entries(store)
+        if isinstance(e, dict) and not (_kind(e) == target.records and _signature(e.get("columns") or []) == signature)
+    ]
+    entry = {"columns": list(columns), "fields": {c: mapping.get(c, IGNORE) for c in columns}}
+    entries.append(entry if target is PROGRESS else {"records": target.records, **entry})
     text = "# Column mappings confirmed in imports, reused for spreadsheets with the same columns.\n"
     text += yaml.safe_dump(entries, allow_unicode=True, sort_keys=False)
-    atomic_write(path, lambda temp: temp.write_text(text, encoding="utf-8"))
-    return path
+    store.keep_setting(MAPPINGS_FILE, text)
 
 
 # sheets and header ------------------------------------------------------------------
@@ -133,82 +127,161 @@ class Sheet:
 class Layout:
     """The sheets to read and how their columns map to fields."""
 
+    target: Target
+    file: str
     sheets: list[Sheet]
     own: bool  # a workbook this tool exported: emptied cells clear, revisions are checked
     columns: list[str]
     auto: dict[str, str]
     mapping: dict[str, str]
-    notes: list[str]
+    notes: list[Note]
+    head: list[list[str]]  # the first rows of the sheet read, as text: where a person picks the header row
+
+    @property
+    def header(self) -> int:
+        """The header's row number as the spreadsheet shows it."""
+        return self.sheets[0].header + 1
+
+    def problem(self) -> MappingNeeded | None:
+        """What the mapping lacks before the rows can be read, if anything."""
+        for need in self.target.needs:
+            if not set(need.fields) & set(self.mapping.values()):
+                hint = f"the columns are: {', '.join(self.columns)}"
+                return MappingNeeded(need.missing, self.head, self, file=self.file, hint=hint, remedy=need.remedy)
+        return None
+
+
+class MappingNeeded(SpreadsheetError):
+    """The columns cannot be read as they stand: the header row, or what a column holds, must be said.
+
+    ``head`` holds the first rows to choose the header from; ``layout`` the columns found, when a header was.
+    """
+
+    def __init__(self, message: str, head: list[list[str]], layout: Layout | None = None, **where: Any):
+        super().__init__(message, **where)
+        self.head, self.layout = head, layout
 
 
 def names_of(row: list[Any]) -> list[str]:
     return [values.normalise_text(c) for c in row]
 
 
-def find_header(grid: Grid, extra: set[str], confirmed: set[tuple[str, ...]]) -> int | None:
-    """The row among the first ones naming the most fields, a key among them, or a row whose columns a
+def head_of(grid: Grid) -> list[list[str]]:
+    """The first rows as short texts, for choosing the header row."""
+    return [[values.normalise_text(c)[:HEAD_TEXT] for c in row] for row in grid.rows[:HEADER_SCAN_ROWS]]
+
+
+def examples(head: list[list[str]], header: int, columns: list[str]) -> list[str]:
+    """The first value below the header (a row number) in each column, to show what a column holds."""
+    names = head[header - 1] if 0 < header <= len(head) else []
+    below = [row for row in head[header:] if any(row)]
+    return [next((r[names.index(c)] for r in below if r[names.index(c)]), "") if c in names else "" for c in columns]
+
+
+def find_header(
+    grid: Grid, target: Target, overrides: Mapping[str, str], confirmed: set[tuple[str, ...]]
+) -> int | None:
+    """The row among the first ones naming the most fields, an anchor among them, or a row whose columns a
     remembered mapping names; title rows above it are skipped."""
+    known = _field_by_key(target) | {column_key(c): f for c, f in overrides.items() if f != IGNORE}
     best, best_score = None, 1
     for index, row in enumerate(grid.rows[:HEADER_SCAN_ROWS]):
         names = [n for n in names_of(row) if n]
         if tuple(_signature(names)) in confirmed:
             return index
-        found = {_FIELD_BY_KEY.get(column_key(n)) for n in names} | {n for n in names if n in extra}
-        found.discard(None)
-        if found & set(KEYS) and len(found) > best_score:
+        found = {known.get(column_key(n)) for n in names} - {None}
+        if found & set(target.anchors) and len(found) > best_score:
             best, best_score = index, len(found)
     return best
 
 
-def layout(book: Workbook, sheet: str | None, overrides: Mapping[str, str], folder: str | Path) -> Layout:
-    """The tool's own stage sheets when the file is an export of it; else the first sheet with a header row."""
+def exported_kind(grid: Grid) -> str | None:
+    """Which records a sheet of this tool's export holds, by its columns (None: not such a sheet)."""
+    names = set(names_of(grid.rows[0])) if grid.rows else set()
+    return next((kind for kind, columns in EXPORTED.items() if set(columns) <= names), None)
+
+
+def layout(
+    book: Workbook,
+    target: Target,
+    sheet: str | None,
+    header: int | None,
+    overrides: Mapping[str, str],
+    store: Store,
+) -> Layout:
+    """This tool's own sheets when the file is an export of it; else the sheet and header row chosen, or the
+    first sheet with a header row. ``header`` is a row number as the spreadsheet shows it."""
     grids = [book.grid(s) for s in ([sheet] if sheet else book.sheet_names)]
     if not any(not values.is_blank(c) for g in grids for row in g.rows for c in row):
         raise SpreadsheetError("is empty: no cells to import", file=book.file, sheet=sheet)
-    own = [
-        Sheet(g, 0, names_of(g.rows[0])) for g in grids if g.rows and set(exporter.COLUMNS) <= set(names_of(g.rows[0]))
-    ]
+    kinds = {g.sheet: exported_kind(g) for g in grids}
+    if header is not None:
+        return _chosen(book, target, grids, header, overrides, store)
+    own = [Sheet(g, 0, names_of(g.rows[0])) for g in grids if kinds[g.sheet] == target.records]
     if own:
-        notes = ["a workbook exported by this tool: an emptied cell clears the field, revisions are checked"]
-        notes += [
-            f"sheet {g.sheet!r} skipped (not a stage sheet)" for g in grids if g.sheet not in {s.name for s in own}
-        ]
-        columns = [n for n in own[0].names if n]
-        auto = {c: c for c in columns if c in MAP_FIELDS and c != "title"}
-        return Layout(own, True, columns, auto, _override(auto, columns, overrides, book.file), notes)
-    confirmed = {tuple(_signature(e["columns"])) for e in load_mappings(folder)}
-    for grid in grids:
-        header = find_header(grid, set(overrides), confirmed)
-        if header is not None:
-            return _foreign(book, grids, grid, header, overrides, folder)
-    raise SpreadsheetError(
+        return _own(book, target, grids, own, overrides, kinds)
+    confirmed = {tuple(_signature(e["columns"])) for e in load_mappings(store, target)}
+    readable = [g for g in grids if kinds[g.sheet] is None]
+    for grid in readable:
+        found = find_header(grid, target, overrides, confirmed)
+        if found is not None:
+            return _foreign(book, target, grids, grid, found, overrides, store)
+    first = (readable or grids)[0]
+    raise MappingNeeded(
         f"has no header row in its first {HEADER_SCAN_ROWS} rows",
+        head_of(first),
         file=book.file,
-        sheet=sheet or grids[0].sheet,
-        hint="name the columns like Task ID, Title, Status, % complete, Owner, Due date, or map them with "
-        "--map COLUMN=FIELD",
+        sheet=first.sheet,
+        remedy=Remedy("header_row"),
     )
 
 
-def _foreign(
-    book: Workbook, grids: list[Grid], grid: Grid, header: int, overrides: Mapping[str, str], folder: str | Path
-) -> Layout:
+def _chosen(book, target, grids, header, overrides, store) -> Layout:
+    grid = grids[0]
+    if not 1 <= header <= len(grid.rows):
+        raise SpreadsheetError(
+            f"has no row {header}", file=book.file, sheet=grid.sheet, hint=f"its rows are 1 to {len(grid.rows)}"
+        )
+    return _foreign(book, target, grids, grid, header - 1, overrides, store)
+
+
+def _own(book, target, grids, own, overrides, kinds) -> Layout:
+    notes = [Note("a workbook exported by this tool: an emptied cell clears the field, revisions are checked")]
+    skipped = [g.sheet for g in grids if g.sheet not in {s.name for s in own}]
+    if skipped:
+        notes.append(Note(f"skipped, not {target.own_sheet}: {quoted(skipped)}"))
+    for other in ("progress", "findings"):
+        holding = [s for s in skipped if kinds[s] == other]
+        if holding:
+            notes.append(Note(f"{quoted(holding)} hold {HOLDS[other]}", Remedy("records", other)))
+    columns = [n for n in own[0].names if n]
+    auto = target.own_mapping(columns)
+    mapping = _override(auto, columns, overrides, book.file)
+    return Layout(target, book.file, own, True, columns, auto, mapping, notes, head_of(own[0].grid))
+
+
+def quoted(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def _foreign(book, target, grids, grid, header, overrides, store) -> Layout:
     names = names_of(grid.rows[header])
     columns = list(dict.fromkeys(n for n in names if n))
-    auto = guess_mapping(columns)
-    remembered = remembered_mapping(folder, columns)
-    notes = [f"sheet {g.sheet!r} not read (choose a sheet with --sheet)" for g in grids if g is not grid]
+    auto = guess_mapping(columns, target)
+    remembered = remembered_mapping(store, columns, target)
+    notes = [Note(f"sheet {g.sheet!r} not read", Remedy("sheet", g.sheet)) for g in grids if g is not grid]
     if header:
-        notes.append(f"header found on row {header + 1}; the rows above it are titles")
+        notes.append(Note(f"header on row {header + 1}; the rows above it are titles"))
     if remembered is not None and remembered != auto:
-        notes.append("using the column mapping remembered for these columns")
+        notes.append(Note("using the column mapping remembered for these columns"))
     mapping = _override(remembered if remembered is not None else auto, columns, overrides, book.file)
-    return Layout([Sheet(grid, header, names)], False, columns, auto, mapping, notes)
+    sheets = [Sheet(grid, header, names)]
+    return Layout(target, book.file, sheets, False, columns, auto, mapping, notes, head_of(grid))
 
 
 def _override(base: dict[str, str], columns: list[str], overrides: Mapping[str, str], file: str) -> dict[str, str]:
     mapping = dict(base)
-    for wanted, target in overrides.items():
+    for wanted, field in overrides.items():
         name = next((c for c in columns if c == wanted), None) or next(
             (c for c in columns if column_key(c) == column_key(wanted)), None
         )
@@ -216,19 +289,7 @@ def _override(base: dict[str, str], columns: list[str], overrides: Mapping[str, 
             raise SpreadsheetError(
                 f"has no column {wanted!r} to map", file=file, hint=f"the columns are: {', '.join(columns)}"
             )
-        mapping = {c: f for c, f in mapping.items() if c != name and f != target}
-        if target != IGNORE:
-            mapping[name] = target
-    if not set(KEYS) & set(mapping.values()):
-        raise SpreadsheetError(
-            "has no task id or title column",
-            file=file,
-            hint=f"name one with --map COLUMN=task_id (or =title); the columns are: {', '.join(columns)}",
-        )
-    if not set(values.FIELDS) & set(mapping.values()):
-        raise SpreadsheetError(
-            "has no column to import (status, percent, owner, start, due, evidence or notes)",
-            file=file,
-            hint=f"map one with --map COLUMN=FIELD; the columns are: {', '.join(columns)}",
-        )
+        mapping = {c: f for c, f in mapping.items() if c != name and f != field}
+        if field != IGNORE:
+            mapping[name] = field
     return mapping

@@ -8,6 +8,8 @@ hides behind it, a zip container is checked by ``zipcheck``, and a text file is 
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from rollout.fileio import FileTooLarge, NotRegularFile, read_regular
 from rollout.sheets.csvfile import read_csv
+from rollout.sheets.docprops import saved_on
 from rollout.sheets.limits import (
     DAMAGED_HINT,
     LIMITS_HINT,
@@ -73,12 +76,14 @@ class Workbook:
         book: calamine.CalamineWorkbook | None,
         grid: Grid | None,
         hidden: tuple[str, ...] = (),
+        saved_on: dt.datetime | None = None,
     ):
         self.file = file
         self.sheet_names = sheet_names
         self._book = book
         self._grid = grid
         self._hidden = hidden
+        self.saved_on = saved_on  # when the file was last saved, where it says or the file system tells
 
     def grid(self, sheet: str) -> Grid:
         if sheet not in self.sheet_names and sheet not in self._hidden:
@@ -100,6 +105,16 @@ class Workbook:
 def open_workbook(source: str | Path | bytes, name: str | None = None) -> Workbook:
     """Check and open a spreadsheet file (or its bytes, named ``name``); raise SpreadsheetError if it is unfit."""
     data, file = _load(source, name)
+    book = _open(data, file)
+    if data.startswith(ZIP_MAGIC):
+        book.saved_on = saved_on(data)
+    if book.saved_on is None and not isinstance(source, bytes):
+        with contextlib.suppress(OSError):  # only a convenience
+            book.saved_on = dt.datetime.fromtimestamp(Path(source).stat().st_mtime, dt.UTC)
+    return book
+
+
+def _open(data: bytes, file: str) -> Workbook:
     suffix = Path(file).suffix.lower()
     if suffix not in SUFFIXES:
         raise SpreadsheetError(

@@ -108,6 +108,15 @@ class Store(abc.ABC):
     def restore(self, name: str, by: Acting) -> SaveResult: ...
 
     @abc.abstractmethod
+    def setting(self, name: str) -> str | None:
+        """A small text kept beside the data (the import mappings), or None when none was kept or it
+        cannot be read: settings are a convenience, never worth refusing a page for."""
+
+    @abc.abstractmethod
+    def keep_setting(self, name: str, text: str) -> None:
+        """Keep a setting, replacing the one of that name whole."""
+
+    @abc.abstractmethod
     def watcher(self, on_change: Callable[[str], None] | None = None) -> Watcher:
         """A watcher of this store's commits, not yet started (one per server process); ``on_change`` gets
         the state it sees (``Watcher.seen``) whenever that moves."""

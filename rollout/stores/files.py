@@ -25,7 +25,7 @@ import pandas as pd
 
 from rollout import access
 from rollout.access import Acting
-from rollout.fileio import atomic_write, is_temp, sync_file
+from rollout.fileio import FileTooLarge, NotRegularFile, atomic_write, is_temp, read_regular, sync_file
 from rollout.progress import SaveResult, Snapshot, StoreError, replay, unmigrated
 from rollout.records import SCHEMAS, Schema, schema_of
 from rollout.stores import fileformat, filerecords
@@ -38,7 +38,9 @@ from rollout.stores.live import FolderWatcher
 FORMATS = ("csv", "parquet")
 LOCK_TIMEOUT = 10.0
 # the data folder's own entries, present or to come; no command but the store's writes them
-OWN_NAMES = ("history.csv", "history", "backups", ".lock", ".queue", ".commit", "mappings.yaml")
+SETTINGS = ("mappings.yaml",)  # kept beside the data, in a file of that name
+SETTING_BYTES = 1 << 20
+OWN_NAMES = ("history.csv", "history", "backups", ".lock", ".queue", ".commit", *SETTINGS)
 RECORD_STEMS = ("progress", *SCHEMAS)
 
 
@@ -265,6 +267,15 @@ class FileStore(Backups, Store):
             atomic_write(target, lambda temp: filerecords.write(rows, temp, to, schema))
             source.unlink()
 
+    def setting(self, name: str) -> str | None:
+        try:
+            return read_regular(self.folder / _setting_file(name), SETTING_BYTES).decode("utf-8")
+        except (OSError, NotRegularFile, FileTooLarge, UnicodeDecodeError):
+            return None
+
+    def keep_setting(self, name: str, text: str) -> None:
+        atomic_write(self.folder / _setting_file(name), lambda temp: temp.write_text(text, encoding="utf-8"))
+
     def watcher(self, on_change: Callable[[str], None] | None = None) -> FolderWatcher:
         return FolderWatcher(self.version, on_change)
 
@@ -310,6 +321,12 @@ class FileStore(Backups, Store):
                 with contextlib.suppress(OSError, hist.HistoryError):  # the backup stays whole, only less compact
                     hist.ParquetHistory(self.backup_dir / names[-1]).compact(state.seq)
             return merged
+
+
+def _setting_file(name: str) -> str:
+    if name not in SETTINGS:
+        raise ValueError(f"unknown setting {name!r}; expected one of {', '.join(SETTINGS)}")
+    return name
 
 
 def _is_own_name(name: str) -> bool:

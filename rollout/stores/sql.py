@@ -180,6 +180,17 @@ class SqlStore(Store):
     def restore(self, name: str, by: Any) -> SaveResult:
         raise StoreError(f"no backup named {name!r}: {NO_BACKUPS}")
 
+    def setting(self, name: str) -> str | None:
+        with sqlschema.reached(self.url), self.engine.connect() as connection:
+            return connection.execute(sa.text("SELECT value FROM settings WHERE name = :name"), {"name": name}).scalar()
+
+    def keep_setting(self, name: str, text: str) -> None:
+        table = self.tables["settings"]
+        statement = insert(table).values(name=name, value=text)
+        statement = statement.on_conflict_do_update(index_elements=["name"], set_={"value": statement.excluded.value})
+        with sqlschema.reached(self.url), self.engine.begin() as connection:
+            connection.execute(statement)
+
     def watcher(self, on_change: Callable[[str], None] | None = None) -> DatabaseListener:
         return DatabaseListener(self.url, on_change)
 

@@ -23,7 +23,7 @@ from rollout.progress import StoreError
 MIGRATIONS = Path(__file__).with_name("migrations")
 SCHEMA_LOCK = 7_201_001  # the advisory lock key taken while migrating
 CHANNEL = "rollout_changes"  # NOTIFY channel: the payload is the committed save's seq
-TABLES = ("progress", "history", "assessments", "findings", "decisions", "save_counter")
+TABLES = ("progress", "history", "assessments", "findings", "decisions", "save_counter", "settings")
 
 _engines: dict[str, tuple[Engine, sa.MetaData]] = {}
 _guard = threading.Lock()

@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from rollout import assurance, gates, readiness, summary, views
 from rollout.plan import EDITION_NAMES
+from rollout.words import counted
 
 ui.page_setup("Readiness")
 plan, edition = ui.plan(), ui.edition()
@@ -32,7 +33,7 @@ for gate, figure in zip(figures.gates, stages.itertuples(), strict=True):
         continue
     with detail:
         st.markdown("Exit criteria:\n" + "\n".join(f"- {ui.plain(c)}" for c in gate.criteria))
-        st.markdown(f"**{gate.state.capitalize()}:** {ui.plain(gate.why())}.")
+        st.markdown(f"**Gate {gate.state}.** {ui.plain(gate.sentence())}")
         if gate.missing:
             shut = views.gate_table(gate, tasks)
             st.dataframe(ui.paged(shut, f"gate_page_{gate.stage}"), hide_index=True, column_config=ui.COLUMNS)
@@ -43,7 +44,7 @@ st.caption(
     f"{summary.IMPLEMENTED}: {implemented['implemented']} of {implemented['clauses']}. Switch the edition under "
     "Clauses of in the sidebar. Only mandatory SMS tasks count here: project and certification work does not. "
     f"Whether they would pass an audit is the Assurance page's question: {assurance.CONFORMANT.lower()} "
-    f"{conformity['conformant']} of {conformity['clauses']}, {conformity['open_major']} open major finding(s), "
+    f"{conformity['conformant']} of {conformity['clauses']}, {counted(conformity['open_major'], 'open major finding')}, "
     f"{conformity['not_assessed']} not assessed."
 )
 VIEWS = {"bars": "Bars", "heatmap": "Clause by stage", "radar": "Main clauses", "status": "Tasks by status"}

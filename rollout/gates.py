@@ -18,6 +18,7 @@ import pandas as pd
 
 from rollout.plan import Plan
 from rollout.readiness import overdue
+from rollout.words import agreeing, counted, sentence
 
 if TYPE_CHECKING:
     from rollout.timeline import Forecast
@@ -61,14 +62,19 @@ class Gate:
         }
 
     def why(self) -> str:
-        """The gate's state in words, for the pages, the CLI and the pack."""
+        """The gate's state in words, for the pages, the CLI and the pack: what keeps it shut, counted by reason."""
         if self.met:
             return MET_WHY
         if self.state == "waiting":
-            earlier = ", ".join(str(s) for s in self.waiting_for)
-            return f"its own tasks are ready; waiting for the gate of stage {earlier}"
-        why = f"mandatory tasks open: {grouped_text(list(self.missing))}"
+            earlier = " and ".join(str(s) for s in self.waiting_for)
+            gate = agreeing(len(self.waiting_for), "the gate of stage", "the gates of stages")
+            return f"its own tasks are ready; waiting for {gate} {earlier}"
+        why = f"kept shut by {counted(len(self.missing), 'mandatory task')}: {grouped_text(list(self.missing))}"
         return f"{why}. At risk: {risk_text(list(self.risks))}" if self.risks else why
+
+    def sentence(self) -> str:
+        """``why`` as a sentence of its own, as the overview's cards and the committee's gate table show it."""
+        return sentence(self.why())
 
 
 def gates(plan: Plan, table: pd.DataFrame, today: dt.date, forecast: Forecast | None = None) -> list[Gate]:

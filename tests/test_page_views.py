@@ -100,12 +100,12 @@ def test_a_gate_link_opens_that_stage(demo_env):
     at.switch_page("pages/3_Readiness.py").run()
     expanded = [e for e in at.expander if e.proto.expanded]
     assert [e.label.split(" ·")[0] for e in expanded] == ["Phase 2: Extend and integrate"]
-    states = [m.value for m in at.markdown if m.value.startswith(("**At risk:**", "**Not met:**", "**Waiting:**"))]
+    states = [m.value for m in at.markdown if m.value.startswith("**Gate ")]
     assert len(states) == 1, "a closed gate is filled only when opened"
     at.session_state["gate_3"] = True
     at.run()
-    states = [m.value for m in at.markdown if m.value.startswith(("**At risk:**", "**Not met:**", "**Waiting:**"))]
-    assert len(states) == 2 and states[1].startswith("**Not met:**")
+    states = [m.value for m in at.markdown if m.value.startswith("**Gate ")]
+    assert len(states) == 2 and states[1].startswith("**Gate not met.** Kept shut by 17 mandatory tasks")
 
 
 def test_timeline_page_shows_the_forecast_burnup_gantt_and_critical_path(demo_env, capsys):

@@ -11,6 +11,7 @@ from rollout.cli.common import CliError, UsageError, emit_json, loaded, location
 from rollout.plan import EDITION_NAMES, PlanError
 from rollout.progress import ChangeError, ConflictError, StoreError
 from rollout.summary import IMPLEMENTED, PROGRESS, done_text, implemented_text
+from rollout.words import counted
 
 
 # commands ----------------------------------------------------------------------
@@ -39,7 +40,7 @@ def cmd_status(args: argparse.Namespace) -> None:
     print(f"{IMPLEMENTED}: {implemented_text(summary)}")
     print(f"{'stage':<6}{'name':<48}{'tasks':>6}{'done':>6}{'progress':>10}  gate")
     for p, gate in zip(summary["phases"], figures.gates, strict=True):
-        state = gate.state + (f" ({len(gate.missing)} open)" if gate.missing else "")
+        state = gate.state + (f", kept shut by {counted(len(gate.missing), 'task')}" if gate.missing else "")
         progress = readiness.percent_text(p["readiness"])
         print(f"{p['phase']:<6}{p['name'][:46]:<48}{p['tasks']:>6}{p['done']:>6}{progress:>10}  {state}")
     print(f"forecast: {figures.forecast.sentence()}")
@@ -129,7 +130,7 @@ def cmd_restore(args: argparse.Namespace) -> None:
         return
     result = store.restore(args.backup, by=config.user(args.by))
     print(
-        f"restored {args.backup}: {len(result.tasks)} tasks changed (change {result.seq})"
+        f"restored {args.backup}: {counted(len(result.tasks), 'task')} changed (change {result.seq})"
         if result.tasks
         else f"{args.backup} matches the current progress; nothing changed"
     )
@@ -321,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except PlanError as exc:
-        print(f"the plan has {len(exc.issues)} error(s):\n{exc}", file=sys.stderr)
+        print(f"the plan has {counted(len(exc.issues), 'error')}:\n{exc}", file=sys.stderr)
         return 1
     except ConflictError as exc:
         print(str(exc), file=sys.stderr)

@@ -32,6 +32,7 @@ from rollout.progress import ChangeError, Conflict, ConflictError, SaveResult, S
 from rollout.sheets import importer
 from rollout.sheets.spreadsheet import SpreadsheetError
 from rollout.stores.files import FileStore
+from rollout.words import counted
 
 PAGES = [
     ("app.py", "Overview", ":material/dashboard:"),
@@ -201,7 +202,7 @@ def plan() -> Plan:
     try:
         return _plan(src.phases, src.plan_stamp)
     except PlanError as exc:
-        st.error(f"The plan in `{src.phases}` has {len(exc.issues)} error(s). Fix them and reload the page.")
+        st.error(f"The plan in `{src.phases}` has {counted(len(exc.issues), 'error')}. Fix them and reload the page.")
         st.code(str(exc), language=None)
         st.stop()
 
@@ -363,7 +364,7 @@ def forecast_delta(forecast) -> str | None:
     if forecast.likely is None:
         return None
     days = (forecast.target - forecast.likely).days
-    return f"{days} days early" if days >= 0 else f"{days} days late"
+    return f"{counted(days, 'day')} early" if days >= 0 else f"-{counted(-days, 'day')} late"
 
 
 # demo ------------------------------------------------------------------------------
@@ -463,10 +464,10 @@ def apply_import(preview: importer.Preview, valid_only: bool) -> Outcome:
 def show_outcome(outcome: Outcome) -> None:
     if outcome.result is not None:
         ids = outcome.result.tasks
-        what = "task(s)" if not ids or ids[0].startswith("P") else "record(s)"
-        st.success(f"{outcome.done} {len(ids)} {what}: {', '.join(ids)}." if ids else "Nothing had changed.")
+        what = counted(len(ids), "task" if not ids or ids[0].startswith("P") else "record")
+        st.success(f"{outcome.done} {what}: {', '.join(ids)}." if ids else "Nothing had changed.")
     elif outcome.problems:
-        st.error(f"Nothing was saved: {len(outcome.problems)} value(s) cannot be used.")
+        st.error(f"Nothing was saved: {counted(len(outcome.problems), 'value')} cannot be used.")
         st.dataframe(pd.DataFrame(outcome.problems, columns=["Task", "Field", "Problem"]), hide_index=True)
     elif outcome.refused:
         st.error(f"Nothing was saved: your role does not allow {len(outcome.refused)} of these changes.")

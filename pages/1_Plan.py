@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from rollout import access, values, views
 from rollout.plan import EDITION_NAMES, KINDS
+from rollout.words import counted
 
 ui.page_setup("Plan")
 plan, today, edition = ui.plan(), ui.today(), ui.edition()
@@ -27,7 +28,7 @@ for tab, stage in zip(stage_tabs, plan.stages, strict=True):
     rows = tasks[tasks["stage"] == stage.number]
     objective, gate = tab.columns(2)
     objective.markdown(f"**Objective**  \n{ui.plain(stage.objective)}")
-    objective.caption(f"{len(rows)} tasks · {rows['effort'].sum():g} days of effort")
+    objective.caption(f"{counted(len(rows), 'task')} · {rows['effort'].sum():g} days of effort")
     gate.markdown("**Gate: the exit criteria**\n" + "\n".join(f"- {ui.plain(g)}" for g in stage.gate))
 
 st.subheader("Tasks")
@@ -80,7 +81,7 @@ if rows:
         )
         st.markdown(
             f"**Deliverable:** {ui.plain(task.deliverable)}  \n**Role:** {ui.plain(task.role)} · "
-            f"**Kind:** {task.kind} · **Effort:** {task.effort_days:g} days · "
+            f"**Kind:** {task.kind} · **Effort:** {counted(task.effort_days, 'day')} · "
             f"{'mandatory for the gate' if task.mandatory else 'optional'}"
             + (f" · **Operating period:** at least {task.min_weeks} weeks" if task.min_weeks else "")
             + f"  \n**Status:** {detail.status}, {detail.percent} % · **Owner:** {ui.plain(detail.owner) or 'nobody yet'}"
@@ -95,7 +96,7 @@ if rows:
         left, right = st.columns(2)
         left.markdown("**Depends on**\n" + ("\n".join(f"- {d} ({s})" for d, s in detail.depends_on) or "nothing"))
         right.markdown("**Needed by**\n" + ("\n".join(f"- {d} ({s})" for d, s in detail.needed_by) or "nothing"))
-        st.markdown(f"**History** ({len(detail.history)} changes)")
+        st.markdown(f"**History** ({counted(len(detail.history), 'change')})")
         st.dataframe(detail.history, hide_index=True, column_config=ui.COLUMNS)
         st.caption(detail.weight)
         checkable = detail.status == values.STATUS_LABELS["done"] and not detail.verified_by

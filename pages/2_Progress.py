@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from rollout import access, values, views
 from rollout.sheets import exporter
+from rollout.words import counted
 
 ui.page_setup("Progress")
 plan, today = ui.plan(), ui.today()
@@ -154,7 +155,7 @@ st.caption(f"{len(view)} of {len(base['frame'])} tasks shown.")
 with st.container(horizontal=True):
     if edits:
         st.button(
-            f"Save {count} changed task(s)" if count else "Save", type="primary", disabled=not count,
+            f"Save {counted(count, 'changed task')}" if count else "Save", type="primary", disabled=not count,
             on_click=save_table, args=(ids,),
         )  # fmt: skip
         st.button("Discard my edits", disabled=not pending, on_click=load_latest)

@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from rollout import charts
+from rollout.words import counted
 
 ui.page_setup("Timeline")
 plan, today = ui.plan(), ui.today()
@@ -16,7 +17,9 @@ paragraph = forecast.paragraph(ui.date_text, strong=lambda text: f"**{text}**")
 path = ui.critical_path(src)
 # one view at a time, each built only when its tab is open: every chart or grid drawn costs the page its load time
 burnup_tab, schedule_tab, path_tab = st.tabs(
-    ["Burn-up and forecast", "Schedule", f"Critical path ({len(path)} tasks)"], key="timeline_view", on_change="rerun"
+    ["Burn-up and forecast", "Schedule", f"Critical path ({counted(len(path), 'task')})"],
+    key="timeline_view",
+    on_change="rerun",
 )
 if burnup_tab.open:
     with burnup_tab:

@@ -15,6 +15,7 @@ from rollout.records import (
     RESULTS,
     WORDS,
 )
+from rollout.words import counted
 
 ui.page_setup("Assurance")
 plan, today = ui.plan(), ui.today()
@@ -128,7 +129,7 @@ if findings_tab.open:
                 ss.pop("findings_editor", None)
 
             st.button(
-                f"Save {len(changed)} changed finding(s)" if changed else "Save", type="primary", disabled=not changed,
+                f"Save {counted(len(changed), 'changed finding')}" if changed else "Save", type="primary", disabled=not changed,
                 on_click=save_findings,
                 help="Closing needs an action; setting Verified records you as the one who checked its effectiveness, "
                 "which the action's owner cannot be.",

@@ -16,6 +16,7 @@ from rollout.progress import text_of
 from rollout.readiness import overdue
 from rollout.summary import PROGRESS
 from rollout.values import DECIMALS, FINISHED
+from rollout.words import counted
 
 if TYPE_CHECKING:
     from rollout.gates import Gate
@@ -164,7 +165,7 @@ def attention(plan: Plan, table: pd.DataFrame, today: dt.date, limit: int = 10) 
     days = (pd.Timestamp(today) - out["due"]).dt.days
     why = []
     for i, task_id, late_days in zip(top.tolist(), out["task_id"].tolist(), days.tolist(), strict=True):
-        reasons = [f"overdue {late_days:.0f} days"] if late[i] else []
+        reasons = [f"overdue {counted(int(late_days), 'day')}"] if late[i] else []
         reasons += ["blocked"] if blocked[i] else []
         reasons += ["waits for " + ", ".join(waiting[task_id])] if waits[i] else []
         why.append("; ".join(reasons))
@@ -241,7 +242,7 @@ def _weight(task: Any, row: pd.Series) -> str:
     if row["status"] == "not_applicable":
         return "It is left out of the figures (not applicable)."
     share = readiness.percent_text(row["completion"])
-    progress = f"In implementation progress it weighs {task.effort_days:g} days, {share} done."
+    progress = f"In implementation progress it weighs {counted(task.effort_days, 'day')}, {share} done."
     if not task.builds_sms:
         why = "optional work" if task.kind == "sms" else f"{task.kind} work"
         return f"{progress} It counts for no clause: {why}."
@@ -260,7 +261,7 @@ def _early(task: Any, row: pd.Series, events: pd.DataFrame) -> str | None:
     if weeks >= task.min_weeks:
         return None
     return (
-        f"Done {weeks} weeks after its start, before its {task.min_weeks}-week operating period could end: "
+        f"Done {counted(weeks, 'week')} after its start, before its {task.min_weeks}-week operating period could end: "
         "check that the records cover the period an auditor will ask for."
     )
 

@@ -41,14 +41,14 @@ def test_an_edit_in_the_data_editor_lands_in_the_store(demo_env):
     at = app(PAGE)
     i = position(at, "P3.01")
     edit(at, {i: {"status": "in_progress", "percent": 30, "owner": "Kim", "due": "2027-01-15"}})
-    assert save_button(at).label == "Save 1 changed task(s)"
+    assert save_button(at).label == "Save 1 changed task"
     save_button(at).click().run()
     assert not at.exception
     saved = row(demo_env, "P3.01")
     assert (saved["status"], saved["percent"], saved["owner"], str(saved["due"].date())) == (
         "in_progress", 30, "Kim", "2027-01-15")  # fmt: skip
     assert saved["updated_by"] == "Page Tester"
-    assert any("Saved 1 task(s): P3.01" in s.value for s in at.success)
+    assert any("Saved 1 task: P3.01" in s.value for s in at.success)
     history = store_of(demo_env).history("P3.01")
     assert set(history["source"]) == {"ui"} and "owner" in set(history["field"])
 

@@ -500,7 +500,7 @@ def page_setup(title: str) -> None:
     if signing_in():
         _guard(title)
     else:
-        st.session_state.setdefault("user", config.user() if config.user() not in ("root", "unknown") else "")
+        st.session_state.setdefault("user", config.person())
     st.session_state.setdefault("edition", plan().edition)
     sidebar()
     if title == "Overview":

@@ -52,6 +52,10 @@ SIGNED_OFF = 1  # the last stage whose gate the committee signed off
 BASELINE = (0.4, 0.45)  # shares of the baseline gap analysis found a major and a minor gap; the rest conforming
 
 
+class FolderNotEmpty(StoreError):
+    """The data folder holds progress already: the demo never writes over it."""
+
+
 @dataclass
 class Event:
     at: dt.datetime
@@ -209,7 +213,7 @@ def _last_hour(today: dt.date) -> dt.datetime:
 def write_demo(plan: Plan, store: FileStore, today: dt.date) -> int:
     """Fill an empty data folder with the demo; returns the number of saves."""
     if store.progress_path().exists() or store.backups():
-        raise StoreError(f"{store.folder} already holds progress; the demo only fills an empty data folder")
+        raise FolderNotEmpty(f"{store.folder} already holds progress; the demo only fills an empty data folder")
     rng = random.Random(today.toordinal())
     events = timeline(plan, today, rng)
     saves: dict[tuple[dt.datetime, str, bool], dict] = {}

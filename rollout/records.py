@@ -117,6 +117,11 @@ def next_ids(schema: Schema, existing: list[str], count: int) -> list[str]:
     return [f"{schema.prefix}-{n:04d}" for n in range(first, first + count)]
 
 
+def is_record_id(text: str) -> bool:
+    """Whether text names an assessment, finding or decision (A-0001, F-0001, D-0001), as history takes them."""
+    return bool(_ID.match(text))
+
+
 def choice(value: Any, options: tuple[str, ...], name: str) -> str:
     """A code from the words people write: "Minor gap", "minor-gap", "MINOR_GAP" are all minor_gap."""
     key = re.sub(r"[\s\-]+", "_", values.normalise_text(value).casefold())

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from rollout import config, readiness, values
 from rollout.cli import assurance
-from rollout.cli.common import CliError, UsageError, emit_json, loaded, locations, overview_of, plan_of, store_of
+from rollout.cli.common import (
+    CliError,
+    UsageError,
+    by_of,
+    emit_json,
+    loaded,
+    locations,
+    overview_of,
+    plan_of,
+    store_of,
+)
 from rollout.plan import EDITION_NAMES, PlanError
 from rollout.progress import ChangeError, ConflictError, StoreError
+from rollout.records import is_record_id
 from rollout.summary import IMPLEMENTED, PROGRESS, done_text, implemented_text
 from rollout.words import counted
 
@@ -60,7 +72,7 @@ def cmd_set(args: argparse.Namespace) -> None:
     if args.task_id not in plan.tasks:
         raise CliError(f"set: {args.task_id} is not a task of the plan")
     revisions = {args.task_id: args.if_revision} if args.if_revision is not None else None
-    result = store.save({args.task_id: changes}, revisions, by=config.user(args.by), source="cli")
+    result = store.save({args.task_id: changes}, revisions, by=by_of(args), source="cli")
     if not result.history_rows:
         print(f"{args.task_id}: nothing changed")
         return
@@ -74,13 +86,14 @@ def cmd_verify(args: argparse.Namespace) -> None:
     plan = plan_of(args)
     if args.task_id not in plan.tasks:
         raise CliError(f"verify: {args.task_id} is not a task of the plan")
-    result = store_of(args, plan).verify([args.task_id], by=config.user(args.by), source="cli")
-    print(f"{args.task_id}: verified by {config.user(args.by)} (change {result.seq})")
+    by = by_of(args)
+    result = store_of(args, plan).verify([args.task_id], by=by, source="cli")
+    print(f"{args.task_id}: verified by {by} (change {result.seq})")
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
     plan = plan_of(args)
-    result = store_of(args, plan).migrate(by=config.user(args.by))
+    result = store_of(args, plan).migrate(by=by_of(args))
     moved = [(old, new) for old, new in plan.renames.items() if new in result.tasks]
     print(
         f"carried {len(moved)} renamed tasks over (change {result.seq}): " + ", ".join(f"{o} -> {n}" for o, n in moved)
@@ -92,6 +105,9 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 def cmd_history(args: argparse.Namespace) -> None:
     plan = plan_of(args)
     frame = store_of(args, plan).history(args.task_id)
+    known = not args.task_id or args.task_id in plan.tasks or is_record_id(args.task_id)
+    if frame.empty and not known:  # a task that left the plan keeps its history, shown above
+        raise CliError(f"history: {args.task_id} is not a task of the plan, nor a record id such as F-0001")
     if args.json:
         emit_json(frame.to_dict("records"))
         return
@@ -128,7 +144,7 @@ def cmd_restore(args: argparse.Namespace) -> None:
         names = store.backups()
         print("\n".join(names) if names else f"no backups in {store.backup_dir} yet")
         return
-    result = store.restore(args.backup, by=config.user(args.by))
+    result = store.restore(args.backup, by=by_of(args))
     print(
         f"restored {args.backup}: {counted(len(result.tasks), 'task')} changed (change {result.seq})"
         if result.tasks
@@ -137,11 +153,14 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from rollout.demo import write_demo
+    from rollout.demo import FolderNotEmpty, write_demo
 
     plan = plan_of(args)
     store = store_of(args, plan)
-    saves = write_demo(plan, store, config.today(args.today))
+    try:
+        saves = write_demo(plan, store, config.today(args.today))
+    except FolderNotEmpty as exc:
+        raise CliError(f"{exc}; write it to a new folder instead: python -m rollout --data NEW_FOLDER demo") from None
     print(f"wrote the demo into {store.folder}: {saves} saves")
 
 
@@ -153,11 +172,12 @@ def cmd_readiness(args: argparse.Namespace) -> None:
         emit_json(records)
         return
     depths = frame["depth"].tolist() if "depth" in frame else [0] * len(frame)
-    print(f"{'stage' if args.by == 'phase' else 'clause':<16}{'title':<56}{'ready':>9}{'tasks':>7}")
+    # the title last, in full: a column of its own would cut the long ones
+    print(f"{'stage' if args.by == 'phase' else 'clause':<16}{'ready':>9}{'tasks':>7}  title")
     for record, depth in zip(records, depths, strict=True):
         name = "  " * depth + str(record["id"])
         ready = readiness.percent_text(record["readiness"])
-        print(f"{name:<16}{record['title'][:54]:<56}{ready:>9}{record['tasks']:>7}")
+        print(f"{name:<16}{ready:>9}{record['tasks']:>7}  {record['title']}")
 
 
 def cmd_forecast(args: argparse.Namespace) -> None:
@@ -330,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     except ChangeError as exc:
         print(f"refused, nothing saved:\n{exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader stopped early (`| head`): nothing failed, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at exit, when Python flushes
+        return 0
     except (CliError, StoreError, config.ConfigError, values.ValueProblem, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -585,6 +585,6 @@ def _where() -> None:
     if in_demo():
         st.warning(f"Exploring the demo ({today():%d %b %Y}); your own data is untouched.", icon=":material/science:")
         st.button("Leave the demo", on_click=leave_demo, width="stretch")
-    elif has_progress():
+    else:  # whenever: the demo is written to a folder of its own, never over this data
         st.button("Explore a demo rollout", on_click=enter_demo, width="stretch", icon=":material/science:")
     st.caption(f"Data: `{current.folder}` ({fmt})  \nPlan: `{config.phases_dir()}`")

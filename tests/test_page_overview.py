@@ -106,3 +106,14 @@ def test_the_demo_is_written_to_its_own_folder_and_the_users_stays_empty(tmp_pat
     assert not (user_data / "progress.csv").exists()
     next(b for b in at.sidebar.button if b.label == "Leave the demo").click().run()
     assert "demo_dir" not in at.session_state and metrics(at)["Tasks done"] == "0 of 115"
+
+
+def test_the_sidebar_offers_the_demo_whatever_the_data(tmp_path, monkeypatch, demo_data):
+    """Started on an empty folder, with data of one's own, or after the welcome was left: the demo stays one click away."""
+    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
+    for folder in (tmp_path / "empty", demo_data):
+        monkeypatch.setenv("ROLLOUT_DATA", str(folder))
+        at = app()
+        at.session_state["welcomed"] = True  # "Start tracking on this plan" was chosen: no welcome any more
+        at.run()
+        assert [b.label for b in at.sidebar.button] == ["Explore a demo rollout"], folder

@@ -24,7 +24,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from rollout import access, cache, charts, committee, config, overview, readiness, report, schedule, values
+from rollout import access, cache, charts, committee, config, overview, readiness, report, schedule, values, views
 from rollout.access import AccessConfigError, AccessError, Actor
 from rollout.demo import write_demo
 from rollout.plan import EDITION_NAMES, Plan, PlanError, load_plan
@@ -32,7 +32,7 @@ from rollout.progress import ChangeError, Conflict, ConflictError, SaveResult, S
 from rollout.sheets import importer
 from rollout.sheets.spreadsheet import SpreadsheetError
 from rollout.stores.files import FileStore
-from rollout.words import counted
+from rollout.words import counted, day_text, field_text, time_text
 
 PAGES = [
     ("app.py", "Overview", ":material/dashboard:"),
@@ -75,7 +75,7 @@ COLUMNS = {
     "open": st.column_config.NumberColumn("Open"),
     "overdue": st.column_config.NumberColumn("Overdue"),
     "blocked": st.column_config.NumberColumn("Blocked"),
-    "at": st.column_config.TextColumn("When (UTC)"),
+    "at": st.column_config.TextColumn("When"),
     "by": st.column_config.TextColumn("By"),
     "source": st.column_config.TextColumn("Source"),
     "field": st.column_config.TextColumn("Field"),
@@ -313,14 +313,21 @@ def plain(text: str) -> str:
 
 
 def cell(value: Any) -> str:
-    """A value as a table cell shows it: dates as ISO days, blanks empty, numbers short, text as typed."""
+    """A value as a table cell shows it: dates as ISO days, blanks empty, numbers short, web addresses as links
+    (a document reference such as DMS-0042 is no address: it stays text), other text as typed."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, (pd.Timestamp, dt.date)):
         return f"{value:%Y-%m-%d}"
     if isinstance(value, float):
         return f"{value:g}"
-    return plain(str(value))
+    text = str(value)
+    return f"[{plain(text)}](<{text.strip()}>)" if values.web_address(text) else plain(text)
+
+
+def grid(data: Any, **options: Any):
+    """A table as a data grid, without the index and with empty cells left empty (Streamlit writes "None")."""
+    return st.dataframe(data, hide_index=True, placeholder="", **options)
 
 
 def show_table(
@@ -354,9 +361,7 @@ def paged(frame: pd.DataFrame, key: str, size: int = PAGE_ROWS, disabled: bool =
     return frame.iloc[first : first + size]
 
 
-def date_text(day: dt.date | None) -> str:
-    """A date as the pages show it; the caller says what a missing date means."""
-    return "" if day is None else f"{day:%d %b %Y}"
+date_text = day_text  # a date as the pages show it; the caller says what a missing date means
 
 
 def forecast_delta(forecast) -> str | None:
@@ -468,24 +473,29 @@ def show_outcome(outcome: Outcome) -> None:
         st.success(f"{outcome.done} {what}: {', '.join(ids)}." if ids else "Nothing had changed.")
     elif outcome.problems:
         st.error(f"Nothing was saved: {counted(len(outcome.problems), 'value')} cannot be used.")
-        st.dataframe(pd.DataFrame(outcome.problems, columns=["Task", "Field", "Problem"]), hide_index=True)
+        grid(_problems(outcome.problems, "Problem"))
     elif outcome.refused:
         st.error(f"Nothing was saved: your role does not allow {len(outcome.refused)} of these changes.")
-        st.dataframe(pd.DataFrame(outcome.refused, columns=["Task", "Field", "Why"]), hide_index=True)
+        grid(_problems(outcome.refused, "Why"))
     elif outcome.conflicts:
         st.error(
             "Nothing was saved: someone else changed these tasks after you loaded them. "
             "Compare the values, then load the latest or save yours over theirs."
         )
-        st.dataframe(conflict_table(outcome.conflicts), hide_index=True)
+        grid(conflict_table(outcome.conflicts))
     elif outcome.error:
         st.error(outcome.error)
 
 
+def _problems(rows: list[tuple[str, str, str]], what: str) -> pd.DataFrame:
+    """(task, field, message) rows, the field named as a column header names it."""
+    return pd.DataFrame([(t, field_text(f), m) for t, f, m in rows], columns=["Task", "Field", what])
+
+
 def conflict_table(conflicts: list[Conflict]) -> pd.DataFrame:
     rows = [
-        {"Task": c.task_id, "Field": name, "Saved by them": c.theirs.get(name, ""), "Yours": mine,
-         "Changed by": c.updated_by, "At (UTC)": c.updated_at}
+        {"Task": c.task_id, "Field": field_text(name), "Saved by them": views.value_text(name, c.theirs.get(name, "")),
+         "Yours": views.value_text(name, mine), "Changed by": c.updated_by, "At": time_text(c.updated_at)}
         for c in conflicts
         for name, mine in c.yours.items()
     ]  # fmt: skip

@@ -4,8 +4,8 @@ import streamlit as st
 
 import ui
 from rollout import access, values, views
-from rollout.plan import EDITION_NAMES, KINDS
-from rollout.words import counted
+from rollout.plan import EDITION_NAMES, KIND_LABELS
+from rollout.words import counted, time_text
 
 ui.page_setup("Plan")
 plan, today, edition = ui.plan(), ui.today(), ui.edition()
@@ -46,24 +46,25 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     owner = st.selectbox(
         "Owner", [None, *sorted(o for o in tasks["owner"].unique() if o)], format_func=lambda o: o or "Anyone"
     )
-    statuses = st.multiselect("Status", values.STATUSES, format_func=values.STATUS_LABELS.get)
+    statuses = st.multiselect(
+        "Status", values.STATUSES, format_func=values.STATUS_LABELS.get, placeholder="All statuses"
+    )
 
 chosen = views.TaskFilter(stage=stage, statuses=tuple(statuses), owner=owner, role=role, clause=clause, edition=edition)
 view = views.filter_tasks(plan, tasks, chosen, today)
 page = ui.labelled(ui.paged(view, "plan_page")).assign(
     clauses=lambda f: ["; ".join(plan.clauses_of(plan.tasks[t], edition)) for t in f["task_id"]],
-    kind=lambda f: [plan.tasks[t].kind for t in f["task_id"]],
+    kind=lambda f: [KIND_LABELS[plan.tasks[t].kind] for t in f["task_id"]],
 )
-picked = st.dataframe(
+picked = ui.grid(
     page[["task_id", "title", "stage", "kind", "clauses", "deliverable", "role", "effort", "status", "owner", "due"]],
-    hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
     key="plan_tasks",
     column_config=ui.COLUMNS
     | {
         "clauses": st.column_config.TextColumn(f"Clauses ({edition})"),
-        "kind": st.column_config.SelectboxColumn("Kind", options=KINDS),
+        "kind": st.column_config.TextColumn("Kind"),
     },
 )
 st.caption(f"{len(view)} of {len(tasks)} tasks. Select a row to see the task in full.")
@@ -77,15 +78,17 @@ if rows:
         if task.description:
             st.text(task.description)
         verified = (
-            f"verified by {detail.verified_by} on {detail.verified_at[:10]}" if detail.verified_by else "not verified"
+            f"verified by {ui.plain(detail.verified_by)}, {time_text(detail.verified_at)}"
+            if detail.verified_by
+            else "not verified"
         )
         st.markdown(
             f"**Deliverable:** {ui.plain(task.deliverable)}  \n**Role:** {ui.plain(task.role)} · "
-            f"**Kind:** {task.kind} · **Effort:** {counted(task.effort_days, 'day')} · "
+            f"**Kind:** {KIND_LABELS[task.kind]} · **Effort:** {counted(task.effort_days, 'day')} · "
             f"{'mandatory for the gate' if task.mandatory else 'optional'}"
             + (f" · **Operating period:** at least {task.min_weeks} weeks" if task.min_weeks else "")
             + f"  \n**Status:** {detail.status}, {detail.percent} % · **Owner:** {ui.plain(detail.owner) or 'nobody yet'}"
-            f" · **Evidence:** {ui.plain(detail.evidence) or 'none yet'} ({verified})"
+            f" · **Evidence:** {ui.cell(detail.evidence) or 'none yet'} ({verified})"
         )
         if detail.early:
             st.warning(detail.early)
@@ -97,7 +100,7 @@ if rows:
         left.markdown("**Depends on**\n" + ("\n".join(f"- {d} ({s})" for d, s in detail.depends_on) or "nothing"))
         right.markdown("**Needed by**\n" + ("\n".join(f"- {d} ({s})" for d, s in detail.needed_by) or "nothing"))
         st.markdown(f"**History** ({counted(len(detail.history), 'change')})")
-        st.dataframe(detail.history, hide_index=True, column_config=ui.COLUMNS)
+        ui.grid(detail.history, column_config=ui.COLUMNS)
         st.caption(detail.weight)
         checkable = detail.status == values.STATUS_LABELS["done"] and not detail.verified_by
         if checkable and access.may_verify(ui.acting(), detail.owner):

@@ -36,7 +36,7 @@ for gate, figure in zip(figures.gates, stages.itertuples(), strict=True):
         st.markdown(f"**Gate {gate.state}.** {ui.plain(gate.sentence())}")
         if gate.missing:
             shut = views.gate_table(gate, tasks)
-            st.dataframe(ui.paged(shut, f"gate_page_{gate.stage}"), hide_index=True, column_config=ui.COLUMNS)
+            ui.grid(ui.paged(shut, f"gate_page_{gate.stage}"), column_config=ui.COLUMNS)
 
 st.subheader(f"Clause readiness, {EDITION_NAMES[edition]}")
 conformity = figures.status["conformity"]
@@ -72,4 +72,4 @@ if st.session_state.get("readiness_figure") not in options:  # a clause of the o
 choice = st.selectbox("Figure", list(options), format_func=lambda k: options[k][0], key="readiness_figure")
 rows, formula = views.breakdown(tasks, options[choice][1])
 st.markdown(f"**{ui.plain(options[choice][0])}**: {formula}")
-st.dataframe(ui.labelled(ui.paged(rows, "readiness_rows")), hide_index=True, column_config=ui.COLUMNS)
+ui.grid(ui.labelled(ui.paged(rows, "readiness_rows")), column_config=ui.COLUMNS)

@@ -51,8 +51,7 @@ if path_tab.open:
             f"{path['remaining'].sum():g} days. A delay on any of them delays the finish."
         )
         shown = ui.labelled(path)
-        st.dataframe(
+        ui.grid(
             shown[["task_id", "title", "owner", "due", "status", "remaining"]],
-            hide_index=True,
             column_config=ui.COLUMNS | {"title": st.column_config.TextColumn("Title", width="large")},
         )

@@ -19,7 +19,7 @@ COLUMNS = {
     "decision": st.column_config.TextColumn("Decision"),
     "about": st.column_config.TextColumn("About", width="medium"),
     "why": st.column_config.TextColumn("Why", width="large"),
-    "evidence": st.column_config.LinkColumn("Evidence"),
+    "evidence": st.column_config.TextColumn("Evidence"),  # a reference such as DMS-0042 is no link
     "notes": st.column_config.TextColumn("Waiting for", width="large"),
     "days_overdue": st.column_config.NumberColumn("Days overdue"),
     "due_then": st.column_config.DateColumn("Due then", format="YYYY-MM-DD"),
@@ -48,9 +48,8 @@ def listing(frame: pd.DataFrame, columns: list[str], key: str) -> None:
     if len(frame) > report.LIST_LIMIT:
         every = st.expander(f"All {len(frame)}", key=key, on_change="rerun")
         if every.open:
-            every.dataframe(
-                ui.paged(frame, f"{key}_page"), hide_index=True, column_config=COLUMNS, column_order=columns
-            )  # fmt: skip
+            with every:
+                ui.grid(ui.paged(frame, f"{key}_page"), column_config=COLUMNS, column_order=columns)
 
 
 st.title("Steering committee")
@@ -202,7 +201,8 @@ if slipped_tab.open:
 if clause_tab.open:
     shown = changes.clauses[changes.clauses["depth"] <= report.CLAUSE_DEPTH]
     clause_tab.dataframe(
-        {
+        placeholder="",
+        data={
             "clause": [f"{INDENT * r.depth}{r.id} {r.title}" for r in shown.itertuples()],
             f"{since:%d %b %Y}": [readiness.percent_text(r.then) for r in shown.itertuples()],
             "now": [readiness.percent_text(r.now) for r in shown.itertuples()],

@@ -70,8 +70,8 @@ if grid_tab.open:
             current=lambda f: f["current"].map({True: "Yes", False: "No"}),
             conformant=lambda f: f["conformant"].map({True: "Yes", False: "No"}),
         )
-        st.dataframe(
-            leaves, hide_index=True,
+        ui.grid(
+            leaves,
             column_config={
                 "id": st.column_config.TextColumn("Clause", pinned=True), "title": st.column_config.TextColumn("Title", width="medium"),
                 "implemented": "Implemented", "conformity": "Conformity",
@@ -96,14 +96,16 @@ if findings_tab.open:
             view = view[view["grade"].isin(shown_grade)]
         editable = ["grade", "description", "cause", "action", "owner", "due", "status"]
         base = view[["id", "clauses", *editable, "closed_on", "verified_by", "verified_on"]].reset_index(drop=True)
-        shown = {"data": base, "hide_index": True, "column_config": {
+        # grades and statuses as the words people read (and screen readers say); the store reads words back
+        worded = base.assign(grade=base["grade"].map(WORDS), status=base["status"].map(WORDS))
+        shown = {"data": worded, "hide_index": True, "placeholder": "", "column_config": {
                 "id": st.column_config.TextColumn("Finding", pinned=True), "clauses": "Clauses",
-                "grade": st.column_config.SelectboxColumn("Grade", options=GRADES, format_func=WORDS.get, required=True),
+                "grade": st.column_config.SelectboxColumn("Grade", options=[WORDS[g] for g in GRADES], required=True),
                 "description": st.column_config.TextColumn("What was found", width="medium"),
                 "cause": st.column_config.TextColumn("Cause", width="medium"),
                 "action": st.column_config.TextColumn("Action", width="medium"), "owner": "Owner",
                 "due": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
-                "status": st.column_config.SelectboxColumn("Status", options=FINDING_STATUSES, format_func=WORDS.get, required=True),
+                "status": st.column_config.SelectboxColumn("Status", options=[WORDS[s] for s in FINDING_STATUSES], required=True),
                 "closed_on": st.column_config.DateColumn("Closed", format="YYYY-MM-DD"),
                 "verified_by": "Effectiveness checked by",
                 "verified_on": st.column_config.DateColumn("Checked", format="YYYY-MM-DD"),
@@ -181,8 +183,8 @@ if audit_tab.open:
             "before the stage 2 audit; an audit of a clause covers the clauses below it."
         )
         shown = coverage.assign(covered=coverage["covered"].map({True: "Yes", False: "No"}))
-        st.dataframe(
-            shown, hide_index=True,
+        ui.grid(
+            shown,
             column_config={"id": "Clause", "title": st.column_config.TextColumn("Title", width="large"),
                            "audited_on": st.column_config.DateColumn("Last internal audit", format="YYYY-MM-DD"),
                            "covered": "In the last 12 months"},

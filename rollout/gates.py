@@ -155,8 +155,13 @@ def grouped_text(items: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+def risk_words(reason: str) -> str:
+    """A task's risk without its due date, which is said beside it: 'blocked and overdue'."""
+    return reason.split(" (due")[0].replace("; ", " and ")
+
+
 def risk_text(risks: list[dict[str, Any]]) -> str:
     """A gate's risks in one line: the tasks counted by reason, then the forecast's."""
-    tasks = [{**r, "reason": r["reason"].split(" (due")[0].replace("; ", " and ")} for r in risks if r["task_id"]]
+    tasks = [{**r, "reason": risk_words(r["reason"])} for r in risks if r["task_id"]]
     plan_wide = [r["reason"] for r in risks if not r["task_id"]]
     return "; ".join(filter(None, [grouped_text(tasks), *plan_wide]))

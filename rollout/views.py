@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rollout import readiness, values
+from rollout.gates import Gate, risk_words
 from rollout.plan import Plan
 from rollout.progress import text_of
 from rollout.readiness import overdue
 from rollout.summary import PROGRESS
 from rollout.values import DECIMALS, FINISHED
-from rollout.words import counted
-
-if TYPE_CHECKING:
-    from rollout.gates import Gate
+from rollout.words import counted, day_text, field_text, time_text
 
 EDITABLE = ["status", "percent", "owner", "start", "due", "evidence", "notes"]
+SOURCES = {"ui": "Updated in the app", "cli": "Command line", "migrate": "Carried over from a renamed task"}
 SHOW = {
     "all": "All tasks",
     "overdue": "Overdue",
@@ -202,7 +201,7 @@ class TaskDetail:
     clauses: dict[str, list[tuple[str, str]]]  # edition -> (id, title), the plan's edition first
     depends_on: list[tuple[str, str]]  # (task id, status in words)
     needed_by: list[tuple[str, str]]
-    history: pd.DataFrame  # newest first, status codes in words
+    history: pd.DataFrame  # newest first, in words (_in_words)
     weight: str  # what the task weighs in the figures, in words
     early: str | None  # done before its operating period could end
 
@@ -231,11 +230,39 @@ def task_detail(plan: Plan, table: pd.DataFrame, history: pd.DataFrame, task_id:
 
 
 def _in_words(events: pd.DataFrame) -> pd.DataFrame:
-    """History rows as people read them: status codes as words."""
-    status = events["field"] == "status"
-    words = {"old": events["old"].where(~status, events["old"].map(values.STATUS_LABELS))}
-    words["new"] = events["new"].where(~status, events["new"].map(values.STATUS_LABELS))
-    return events.assign(**words).reset_index(drop=True)
+    """History rows as people read them: times, fields, sources and values in words, never the stored codes."""
+    fields = events["field"].tolist()
+    return pd.DataFrame(
+        {
+            "at": [time_text(at) for at in events["at"]],
+            "by": events["by"].tolist(),
+            "source": [source_text(s) for s in events["source"]],
+            "field": [field_text(f) for f in fields],
+            "old": [value_text(f, v) for f, v in zip(fields, events["old"], strict=True)],
+            "new": [value_text(f, v) for f, v in zip(fields, events["new"], strict=True)],
+        }
+    )
+
+
+def source_text(source: str) -> str:
+    """Where a change came from, in words: 'Updated in the app', 'Imported from tracker.xlsx'."""
+    kind, _, name = source.partition(":")
+    if kind in ("import", "restore") and name:
+        return f"{'Imported' if kind == 'import' else 'Restored'} from {name}"
+    return SOURCES.get(source, source)
+
+
+def value_text(field: str, value: str) -> str:
+    """A value of the history as the pages show it: statuses in words, percents with their sign, dates and times."""
+    if not value:
+        return ""
+    if field == "status":
+        return values.STATUS_LABELS.get(value, value)
+    if field == "percent":
+        return f"{value} %"
+    if field in values.DATE_FIELDS:
+        return day_text(dt.date.fromisoformat(value[:10]))
+    return time_text(value) if field == "verified_at" else value
 
 
 def _weight(task: Any, row: pd.Series) -> str:
@@ -253,7 +280,7 @@ def _early(task: Any, row: pd.Series, events: pd.DataFrame) -> str | None:
     """A task with an operating period marked done before the period could end: accepted, and said."""
     if not task.min_weeks or row["status"] != "done" or pd.isna(row["start"]):
         return None
-    done = events[(events["field"] == "status") & (events["new"] == "Done")]
+    done = events[(events["field"] == "status") & (events["new"] == "done")]
     if done.empty:
         return None
     day = dt.date.fromisoformat(done.iloc[0]["at"][:10])
@@ -276,9 +303,14 @@ def figure_choices(overall: dict, stages: pd.DataFrame, clauses: pd.DataFrame) -
 
 
 def gate_table(gate: Gate, tasks: pd.DataFrame) -> pd.DataFrame:
-    """One row per mandatory task that keeps a gate shut: why it does, and what puts the gate at risk."""
+    """One row per mandatory task that keeps a gate shut: why it does, and what puts the gate at risk, in words
+    ("Done, not verified"; "Blocked and overdue": the due date has a column of its own)."""
     missing = pd.DataFrame(list(gate.missing), columns=["task_id", "reason"])
-    risks = pd.DataFrame([r for r in gate.risks if r["task_id"]], columns=["task_id", "reason"])
-    rows = missing.merge(risks.rename(columns={"reason": "risk"}), on="task_id", how="left").fillna({"risk": ""})
+    risks = pd.DataFrame(
+        [{"task_id": r["task_id"], "risk": risk_words(r["reason"])} for r in gate.risks if r["task_id"]],
+        columns=["task_id", "risk"],
+    )
+    rows = missing.merge(risks, on="task_id", how="left").fillna({"risk": ""})
+    rows = rows.assign(reason=rows["reason"].str.capitalize(), risk=rows["risk"].str.capitalize())
     about = tasks.loc[tasks["task_id"].isin(rows["task_id"]), ["task_id", "title", "owner", "due"]]
     return rows.merge(about, on="task_id", how="left")[["task_id", "title", "owner", "due", "reason", "risk"]]

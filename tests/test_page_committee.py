@@ -118,3 +118,17 @@ def test_notes_and_owners_show_as_typed(demo_env, bundled_plan):
     row = tables(page)[0].set_index("Owner").loc["R&D_lead"]
     assert row["Why"] == "*Waiting* for :red[vendor] <b>x</b>"
     assert row["About"].startswith("P2.15 Set service budgets and report costs against them")
+
+
+def test_only_web_addresses_are_drawn_as_links(demo_env, bundled_plan):
+    store = FileStore(demo_env, bundled_plan)
+    table = readiness.task_table(bundled_plan, store.load().progress)
+    today = dt.date(2026, 11, 28)
+    changes = committee.changes_since(bundled_plan, table, store.history(), committee.default_since(today), today)
+    first, second = changes.completed["task_id"].head(2)
+    evidence = {first: {"evidence": "DMS-0042"}, second: {"evidence": "https://dms.example/sms/policy.pdf"}}
+    store.save(evidence, None, by="Tester", source="ui", at=dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC))
+    page = app(PAGE)
+    completed = next(m.value for m in page.markdown if m.value.startswith("| Task"))
+    assert "[https\\:\\/\\/dms\\.example\\/sms\\/policy\\.pdf](<https://dms.example/sms/policy.pdf>)" in completed
+    assert "| DMS\\-0042 |" in completed and "](<DMS" not in completed

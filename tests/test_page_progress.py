@@ -71,7 +71,7 @@ def test_a_conflict_shows_both_values_and_overwrites_nothing(demo_env):
     assert any("someone else changed these tasks" in e.value for e in at.error)
     conflict = next(d.value for d in at.dataframe if "Saved by them" in d.value.columns)
     assert conflict.iloc[0][["Task", "Field", "Saved by them", "Yours", "Changed by"]].tolist() == [
-        "P3.02", "owner", "Theirs", "Mine", "Other Lead"]  # fmt: skip
+        "P3.02", "Owner", "Theirs", "Mine", "Other Lead"]  # fmt: skip
     assert row(demo_env, "P3.02")["owner"] == "Theirs"
     next(b for b in at.button if b.label == "Save mine over theirs").click().run()
     assert row(demo_env, "P3.02")["owner"] == "Mine"

@@ -55,6 +55,29 @@ def test_plan_page_shows_one_task_in_full_with_its_history(demo_env):
     history = next(d.value for d in at.dataframe if "field" in d.value.columns)
     assert len(history) >= 3 and set(history["by"]) <= {"Tom Okafor", "Priya Natarajan", "Marta Kowalska"}
     assert "Done" in set(history["new"]) and "done" not in set(history["new"])  # statuses in words
+    assert set(history["source"]) == {"Updated in the app"} and "Status" in set(history["field"])
+    assert not history["at"].str.contains(r"\d-\d\dT").any() and history["at"].str.endswith(" UTC").all()
+    assert set(at.dataframe[0].value["kind"]) <= {"SMS", "Project", "Certification"}
+
+
+def grids(at) -> list:
+    """Every data grid the page drew, with the text it writes in an empty cell."""
+    return [d.proto.placeholder if d.proto.HasField("placeholder") else "None" for d in at.dataframe]
+
+
+def test_no_grid_writes_none_in_an_empty_cell(demo_env):
+    shown = []
+    at = app("pages/1_Plan.py")
+    at.session_state["plan_tasks"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    shown += grids(at.run())
+    at.query_params["stage"] = "2"
+    shown += grids(at.switch_page("pages/3_Readiness.py").run())
+    at.session_state["timeline_view"] = "Critical path (18 tasks)"
+    shown += grids(at.switch_page("pages/4_Timeline.py").run())
+    for tab in ("Conformity by clause", "Findings (4 open)", "Internal audit coverage"):
+        at.session_state["assurance_view"] = tab
+        shown += grids(at.switch_page("pages/7_Assurance.py").run())
+    assert len(shown) == 8 and set(shown) == {""}
 
 
 def test_readiness_page_charts_carry_the_cli_figures(demo_env, capsys):

@@ -120,6 +120,30 @@ def changes_from_edits(base: pd.DataFrame, edited_rows: dict, ids: list[str]) ->
     return changes
 
 
+def as_edited(page: pd.DataFrame, edited_rows: dict) -> pd.DataFrame:
+    """The rows of a data editor as they will be saved where a person changed status or percent alone: set done,
+    a task shows 100 %; given 40 %, a task not started shows in progress (values.reconcile). A pair the store
+    would refuse is left as typed, for the save to explain. Only the field not typed is filled in: the grid drops
+    an edit that matches the row it is given."""
+    shown = page.copy()
+    for position, edits in edited_rows.items():
+        status, percent = edits.get("status"), edits.get("percent")
+        if (status is None) == (percent is None):
+            continue
+        row = shown.index[int(position)]
+        try:
+            pair = values.reconcile(
+                (shown.at[row, "status"], int(shown.at[row, "percent"])),
+                None if status is None else values.normalise_status(status),
+                None if percent is None else values.normalise_percent(percent),
+            )
+        except values.ValueProblem:
+            continue
+        derived = "percent" if percent is None else "status"
+        shown.at[row, derived] = pair[0 if derived == "status" else 1]
+    return shown
+
+
 def owner_summary(table: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """Who owes what: per owner, the unfinished tasks, how many are overdue or blocked, and the next due date."""
     status = table["status"].to_numpy(dtype=object)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from support import app
 
+import ui
 from rollout.plan import load_plan
 from rollout.stores.files import FileStore
 
@@ -93,11 +94,52 @@ def test_the_name_is_remembered_across_pages(demo_env):
     assert at.sidebar.text_input[0].value == "Ada" and at.session_state["user"] == "Ada"
 
 
-def test_one_task_can_be_saved_through_the_form(demo_env):
+def test_one_task_can_be_saved_through_the_form_which_stays_open_for_the_next(demo_env):
     at = app(PAGE)
+    at.session_state["progress_one_task"] = True  # the expander, opened
+    at.run()
     form_status = next(s for s in at.selectbox if s.label == "Status" and s.key is None)
     form_status.set_value("done")
     next(t for t in at.text_input if t.label == "Evidence (a link or reference)").set_value("https://example.org/p001")
     next(b for b in at.button if b.label == "Save this task").click().run()
     saved = row(demo_env, "P0.01")
     assert saved["evidence"] == "https://example.org/p001"
+    assert [e.proto.expanded for e in at.expander if e.label == "Update one task"] == [True]
+    assert any(b.label == "Save this task" for b in at.button)
+
+
+def test_the_table_shows_statuses_in_words_and_empty_dates_empty(demo_env):
+    at = app(PAGE)
+    grid = at.dataframe[0]
+    assert set(grid.value["status"]) <= {"Not started", "In progress", "Blocked", "Done", "Not applicable"}
+    assert grid.proto.HasField("placeholder") and grid.proto.placeholder == ""  # not "None"
+
+
+def test_a_status_set_alone_shows_the_percent_it_will_be_saved_with(demo_env):
+    at = app(PAGE)
+    started, fresh = position(at, "P2.13"), position(at, "P3.01")
+    edit(at, {started: {"status": "Done"}, fresh: {"percent": 40}})
+    shown = at.dataframe[0].value.set_index("task_id")
+    assert shown.loc["P2.13", "percent"] == 100 and shown.loc["P3.01", "status"] == "In progress"
+    save_button(at).click().run()
+    assert (row(demo_env, "P2.13")["percent"], row(demo_env, "P3.01")["status"]) == (100, "in_progress")
+
+
+def test_the_stage_filter_reads_all_stages_while_edits_wait(demo_env):
+    at = app(PAGE)
+    edit(at, {position(at, "P3.02"): {"owner": "Mine"}})
+    stage = at.selectbox(key="progress_stage")
+    assert stage.disabled and stage.value == "All stages" and stage.index == 0
+    save_button(at).click().run()
+    assert at.selectbox(key="progress_stage").value == "All stages"
+
+
+def test_asking_for_a_name_stops_once_the_name_is_typed(demo_env, monkeypatch):
+    monkeypatch.delenv("ROLLOUT_USER")
+    monkeypatch.setattr("rollout.config.getpass.getuser", lambda: "root")  # a login name the app does not take
+    at = app(PAGE)
+    edit(at, {position(at, "P3.02"): {"owner": "Mine"}})
+    save_button(at).click().run()
+    assert [e.value for e in at.error] == [ui.NAME_NEEDED]
+    at.sidebar.text_input[0].set_value("Ada").run()
+    assert not at.error and save_button(at).label == "Save 1 changed task"

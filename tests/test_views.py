@@ -75,6 +75,19 @@ def test_the_tasks_keeping_a_gate_shut_read_in_words(demo):
     assert not rows["risk"].str.contains("due 20").any()  # the due date has a column of its own
 
 
+def test_a_status_or_percent_changed_alone_shows_the_pair_that_will_be_saved(demo):
+    _, table, _ = demo
+    page = table[table["task_id"].isin(["P2.13", "P3.01", "P3.02", "P3.03"])][["task_id", "status", "percent"]]
+    edits = {0: {"status": "Done"}, 1: {"percent": 40}, 2: {"status": "Blocked", "percent": 100}, 3: {"owner": "Kim"}}
+    shown = views.as_edited(page, edits).set_index("task_id")
+    # the field typed is left to the grid's edit, which it drops when the row given already holds it
+    assert tuple(shown.loc["P2.13"]) == ("in_progress", 100)
+    assert tuple(shown.loc["P3.01"]) == ("in_progress", 0)
+    assert tuple(shown.loc["P3.02"]) == ("not_started", 0)  # both given: shown as typed, the save explains
+    assert tuple(shown.loc["P3.03"]) == ("not_started", 0)
+    assert page.set_index("task_id").loc["P2.13", "percent"] != 100  # the rows given are left as they were
+
+
 @pytest.mark.parametrize(
     ("evidence", "link"),
     [("https://intranet.example/sms/policy.pdf", True), ("HTTP://example.org", True),

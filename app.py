@@ -63,7 +63,7 @@ cards = [
 ]  # fmt: skip
 with st.container(horizontal=True):
     for label, value, delta, help_text, page, link, query in cards:
-        with st.container(border=True, width=190):
+        with st.container(border=True, width="content"):  # as wide as its label and value: nothing cut
             st.metric(label, value, delta, help=help_text, delta_color="off" if label == assurance.STAGE2 else "normal")
             if ui.may_open(page):
                 st.page_link(page, label=link, icon=":material/arrow_forward:", query_params=query)

@@ -99,23 +99,31 @@ moved = committee.change_text(changes.overall_then, status["overall"])
 met = sum(g["gate_met"] for g in pack.gates)
 with st.container(horizontal=True):
     st.metric(
-        summary.PROGRESS, readiness.percent_text(status["overall"]), moved, border=True, width=200,
+        summary.PROGRESS, readiness.percent_text(status["overall"]), moved, border=True, width="content",
         delta_color="normal" if moved.startswith(("+", "-")) else "off",
         help=f"{summary.PROGRESS_HELP} The change is since the last meeting, in percentage points.",
     )  # fmt: skip
     st.metric(
-        summary.IMPLEMENTED, summary.implemented_text(status), help=summary.IMPLEMENTED_HELP, border=True, width=200
+        summary.IMPLEMENTED,
+        summary.implemented_text(status),
+        help=summary.IMPLEMENTED_HELP,
+        border=True,
+        width="content",
     )
     st.metric(
         "Likely finish", ui.date_text(outlook.likely) or "no forecast yet", ui.forecast_delta(outlook),
-        help=outlook.reason or timeline.FORECAST_HELP, border=True, width=220,
+        help=outlook.reason or timeline.FORECAST_HELP, border=True, width="content",
     )  # fmt: skip
     st.metric(
-        assurance.CONFORMANT, summary.conformant_text(status), help=assurance.CONFORMANT_HELP, border=True, width=200
+        assurance.CONFORMANT,
+        summary.conformant_text(status),
+        help=assurance.CONFORMANT_HELP,
+        border=True,
+        width="content",
     )
-    st.metric("Stage gates met", f"{met} of {len(pack.gates)}", border=True, width=160)
-    st.metric("Blocked tasks", len(pack.blocked), border=True, width=160)
-    st.metric("Overdue tasks", len(pack.overdue), border=True, width=160)
+    st.metric("Stage gates met", f"{met} of {len(pack.gates)}", border=True, width="content")
+    st.metric("Blocked tasks", len(pack.blocked), border=True, width="content")
+    st.metric("Overdue tasks", len(pack.overdue), border=True, width="content")
 paragraph = outlook.paragraph(ui.date_text, strong=lambda text: f"**{text}**")
 (st.info if outlook.likely is None else st.markdown)(paragraph)
 stage2 = pack.conformity

@@ -73,3 +73,16 @@ def test_no_page_asks_for_anything_beyond_the_app(app_server, page):
         sidebar_to(page, name)
     icon = page.locator("link[rel~='icon']").first.get_attribute("href")
     assert not elsewhere and icon and icon.startswith(url)
+
+
+@pytest.mark.parametrize("path", ["", "/Steering_committee"])
+def test_no_figures_label_or_value_is_cut_short_at_1280_px(app_server, page, path):
+    """A card of fixed width showed 'Implementation pro...' and '01 Jul 2...'."""
+    url, _ = app_server
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.goto(url + path)
+    wait_ready(page)
+    texts = page.locator('[data-testid="stMetricLabel"] p, [data-testid="stMetricValue"] > div')
+    assert texts.count() >= 7
+    cut = texts.evaluate_all("els => els.filter(e => e.scrollWidth > e.clientWidth).map(e => e.textContent)")
+    assert cut == []

@@ -53,5 +53,10 @@ if path_tab.open:
         shown = ui.labelled(path)
         ui.grid(
             shown[["task_id", "title", "owner", "due", "status", "remaining"]],
-            column_config=ui.COLUMNS | {"title": st.column_config.TextColumn("Title", width="large")},
+            # widths that share 1280 px between a long title and a whole name, rather than cut the owner short
+            column_config=ui.COLUMNS
+            | {
+                "title": st.column_config.TextColumn("Title", width=300),
+                "owner": st.column_config.TextColumn("Owner", width=130),
+            },
         )

@@ -152,6 +152,16 @@ def test_timeline_page_shows_the_forecast_burnup_gantt_and_critical_path(demo_en
     assert not at.get("plotly_chart") and at.dataframe[0].value["task_id"].tolist()
 
 
+def test_the_critical_path_names_owner_and_due_and_gives_the_title_room(demo_env):
+    at = app("pages/4_Timeline.py")
+    at.session_state["timeline_view"] = next(t.label for t in at.tabs if t.label.startswith("Critical path"))
+    at.run()
+    grid = at.dataframe[0]
+    assert grid.value.columns.tolist() == ["task_id", "title", "owner", "due", "status", "remaining"]
+    widths = {k: v.get("width") for k, v in json.loads(grid.proto.columns).items()}
+    assert widths["title"] > widths["owner"] >= 120  # a whole name next to a long title, at 1280 px
+
+
 def test_a_rerun_that_changes_nothing_rereads_and_recomputes_nothing(demo_env, monkeypatch):
     at = app()
     calls = []

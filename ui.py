@@ -334,7 +334,8 @@ def show_table(
     frame: pd.DataFrame, columns: list[str] | None = None, config: dict = COLUMNS, markdown: tuple[str, ...] = ()
 ) -> None:
     """A short list as one Markdown table: far lighter to draw than a data grid, or than st.table, which
-    draws every cell as an element of its own. Columns named in ``markdown`` hold Markdown of ours (badges)."""
+    draws every cell as an element of its own. Columns named in ``markdown`` hold Markdown of ours (badges).
+    A table wider than the screen (a phone) scrolls sideways in a row of its own, not the whole page."""
     columns = columns or list(frame.columns)
     labels = [config[c]["label"] if c in config else c for c in columns]
     kept = [c in markdown for c in columns]
@@ -343,7 +344,7 @@ def show_table(
         "| " + " | ".join(v if raw else cell(v) for v, raw in zip(row, kept, strict=True)) + " |"
         for row in frame[columns].itertuples(index=False)
     ]
-    st.markdown("\n".join(lines))
+    st.container(horizontal=True, wrap=False).markdown("\n".join(lines))
 
 
 def has_progress() -> bool:

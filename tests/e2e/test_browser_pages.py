@@ -86,3 +86,15 @@ def test_no_figures_label_or_value_is_cut_short_at_1280_px(app_server, page, pat
     assert texts.count() >= 7
     cut = texts.evaluate_all("els => els.filter(e => e.scrollWidth > e.clientWidth).map(e => e.textContent)")
     assert cut == []
+
+
+@pytest.mark.parametrize(
+    "path", ["", "/Plan", "/Progress", "/Readiness", "/Timeline", "/Steering_committee", "/Assurance"]
+)
+def test_no_page_is_wider_than_a_phone(app_server, page, path):
+    """At 390 px a wide table scrolls in its own row or grid; the page itself never scrolls sideways."""
+    url, _ = app_server
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(url + path)
+    wait_ready(page)
+    assert page.get_by_test_id("stMain").evaluate("e => e.scrollWidth") <= 390

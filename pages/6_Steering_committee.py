@@ -243,4 +243,4 @@ if path_tab.open:
             f"The chain of unfinished tasks, each waiting for the one before, with the most remaining effort: "
             f"{path['remaining'].sum():g} effort-days. A delay on any of them delays the finish."
         )
-        listing(ui.labelled(path), ["task_id", "title", "status", "remaining"], "committee_path")
+        listing(ui.labelled(path), ["task_id", "title", "owner", "due", "status", "remaining"], "committee_path")

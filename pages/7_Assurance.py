@@ -15,7 +15,7 @@ from rollout.records import (
     RESULTS,
     WORDS,
 )
-from rollout.words import counted
+from rollout.words import counted, sentence
 
 ui.page_setup("Assurance")
 plan, today = ui.plan(), ui.today()
@@ -45,7 +45,9 @@ with st.container(horizontal=True):
 if conformity.ready:
     st.success(assurance.STAGE2_RULE)
 else:
-    st.markdown(f"**{assurance.STAGE2}: not yet.**\n" + "\n".join(f"- {ui.plain(r)}" for r in conformity.reasons))
+    st.markdown(
+        f"**{assurance.STAGE2}: not yet.**\n" + "\n".join(f"- {ui.plain(sentence(r))}" for r in conformity.reasons)
+    )
 
 outcome = ss.pop("assurance_outcome", None)
 if outcome is not None:
@@ -90,7 +92,9 @@ if findings_tab.open:
             shown_status = st.multiselect(
                 "Status", FINDING_STATUSES, default=list(OPEN), format_func=WORDS.get, key="findings_status"
             )
-            shown_grade = st.multiselect("Grade", GRADES, format_func=WORDS.get, key="findings_grade")
+            shown_grade = st.multiselect(
+                "Grade", GRADES, format_func=WORDS.get, key="findings_grade", placeholder="All grades"
+            )
         view = findings[findings["status"].isin(shown_status or FINDING_STATUSES)]
         if shown_grade:
             view = view[view["grade"].isin(shown_grade)]

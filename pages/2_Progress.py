@@ -195,13 +195,16 @@ with one_task:
     task_id = st.selectbox("Task", choices, format_func=lambda t: f"{t} · {plan.tasks[t].title}")
     row = frame.loc[task_id]
     with st.form("one_task"):
+        # a row of columns per pair: on a phone they stack pair by pair (status, then percent), not column by column
         left, right = st.columns(2)
         status = left.selectbox(
             "Status", values.STATUSES, index=values.STATUSES.index(row["status"]), format_func=values.STATUS_LABELS.get
         )
         percent = right.number_input("Percent", 0, 100, int(row["percent"]), step=5)
+        left, right = st.columns(2)
         owner = left.text_input("Owner", row["owner"])
         evidence = right.text_input("Evidence (a link or reference)", row["evidence"])
+        left, right = st.columns(2)
         start = left.date_input("Start", None if pd.isna(row["start"]) else row["start"], format="YYYY-MM-DD")
         due = right.date_input("Due", None if pd.isna(row["due"]) else row["due"], format="YYYY-MM-DD")
         notes = st.text_area("Notes", row["notes"])

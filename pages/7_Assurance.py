@@ -149,6 +149,7 @@ if findings_tab.open:
                 grade = left.selectbox("Grade", GRADES, format_func=WORDS.get)
                 source = right.selectbox("Found by", FINDING_SOURCES, format_func=WORDS.get)
                 description = st.text_area("What was found")
+                left, right = st.columns(2)  # below what was found, and paired on a phone
                 owner = left.text_input("Owner of the action")
                 due = right.date_input("Due", None, format="YYYY-MM-DD")
                 if st.form_submit_button("Record the finding", type="primary"):
@@ -166,6 +167,7 @@ if assess_tab and assess_tab[0].open:
         left, right = st.columns(2)
         result = left.selectbox("Result", RESULTS, format_func=WORDS.get)
         source = right.selectbox("Source", ASSESSMENT_SOURCES, format_func=WORDS.get)
+        left, right = st.columns(2)  # a row per pair: on a phone they stack pair by pair
         on = left.date_input("Assessed on", today, max_value=today, format="YYYY-MM-DD")
         evidence = right.text_input("Evidence (a link or reference)")
         notes = st.text_area("Notes")

@@ -143,3 +143,28 @@ def test_asking_for_a_name_stops_once_the_name_is_typed(demo_env, monkeypatch):
     assert [e.value for e in at.error] == [ui.NAME_NEEDED]
     at.sidebar.text_input[0].set_value("Ada").run()
     assert not at.error and save_button(at).label == "Save 1 changed task"
+
+
+def test_the_one_task_form_pairs_its_fields_in_reading_order(demo_env):
+    """On a phone the columns stack: status must come before percent, start before due."""
+    at = app(PAGE)
+    at.session_state["progress_one_task"] = True
+    at.run()
+    order = _reading_order(at)
+    form = order[order.index("Task") :]
+    fields = ["Status", "Percent", "Owner", "Evidence (a link or reference)", "Start", "Due"]
+    assert [label for label in form if label in fields] == fields
+
+
+def _reading_order(at) -> list[str]:
+    """The labels of the page's widgets in the order the page lays them out (a phone stacks them so)."""
+    found = []
+
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            if hasattr(child, "label") and not hasattr(child, "children"):
+                found.append(child.label)
+            walk(child)
+
+    walk(at.main)
+    return found

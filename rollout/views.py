@@ -15,12 +15,15 @@ from rollout.gates import Gate, risk_words
 from rollout.plan import Plan
 from rollout.progress import text_of
 from rollout.readiness import overdue
+from rollout.records import SCHEMAS, WORDS
 from rollout.summary import PROGRESS
 from rollout.values import DECIMALS, FINISHED
 from rollout.words import counted, day_text, field_text, time_text
 
 EDITABLE = ["status", "percent", "owner", "start", "due", "evidence", "notes"]
 SOURCES = {"ui": "Updated in the app", "cli": "Command line", "migrate": "Carried over from a renamed task"}
+RECORD_CHOICES = {f for schema in SCHEMAS.values() for f in schema.choices}
+RECORD_DATES = {f for schema in SCHEMAS.values() for f in schema.dates}
 SHOW = {
     "all": "All tasks",
     "overdue": "Overdue",
@@ -280,11 +283,13 @@ def value_text(field: str, value: str) -> str:
     """A value of the history as the pages show it: statuses in words, percents with their sign, dates and times."""
     if not value:
         return ""
-    if field == "status":
-        return values.STATUS_LABELS.get(value, value)
+    if value in values.STATUS_LABELS and field == "status":
+        return values.STATUS_LABELS[value]
+    if field in RECORD_CHOICES:  # a finding's status or grade, an assessment's result, a decision
+        return WORDS.get(value, value)
     if field == "percent":
         return f"{value} %"
-    if field in values.DATE_FIELDS:
+    if field in values.DATE_FIELDS or field in RECORD_DATES:
         return day_text(dt.date.fromisoformat(value[:10]))
     return time_text(value) if field == "verified_at" else value
 

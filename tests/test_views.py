@@ -48,6 +48,10 @@ def test_history_values_read_as_the_pages_write_them():
     assert views.value_text("due", "2026-12-01") == "01 Dec 2026"
     assert views.value_text("verified_at", "2026-07-06T13:00:00Z") == "06 Jul 2026, 13:00 UTC"
     assert views.value_text("owner", "") == "" and views.value_text("notes", "as typed") == "as typed"
+    assert views.value_text("status", "action_planned") == "Action planned"  # a finding's
+    assert (
+        views.value_text("grade", "minor") == "Minor" and views.value_text("closed_on", "2026-11-02") == "02 Nov 2026"
+    )
 
 
 def test_a_task_done_before_its_operating_period_could_end_is_flagged(demo):

@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from rollout import assurance, gates, readiness, summary, timeline, views
 from rollout.plan import EDITION_NAMES
+from rollout.words import counted
 
 ui.page_setup("Overview")
 plan, today, edition = ui.plan(), ui.today(), ui.edition()
@@ -50,7 +51,7 @@ cards = [
     (assurance.CONFORMANT, summary.conformant_text(status), None, assurance.CONFORMANT_HELP,
      "pages/7_Assurance.py", "Assurance", None),
     (assurance.STAGE2, "Yes" if status["conformity"]["ready_for_stage2"] else "Not yet",
-     f"{status['conformity']['open_major']} open major finding(s)" if status["conformity"]["open_major"] else None,
+     counted(status["conformity"]["open_major"], "open major finding") if status["conformity"]["open_major"] else None,
      assurance.STAGE2_RULE, "pages/7_Assurance.py", "Why", None),
     ("Tasks done", summary.done_text(status), None, "Done among the tasks that apply (not applicable ones are left out).",
      "pages/2_Progress.py", "All tasks", None),
@@ -62,7 +63,7 @@ cards = [
 ]  # fmt: skip
 with st.container(horizontal=True):
     for label, value, delta, help_text, page, link, query in cards:
-        with st.container(border=True, width=190):
+        with st.container(border=True, width="content"):  # as wide as its label and value: nothing cut
             st.metric(label, value, delta, help=help_text, delta_color="off" if label == assurance.STAGE2 else "normal")
             if ui.may_open(page):
                 st.page_link(page, label=link, icon=":material/arrow_forward:", query_params=query)
@@ -76,7 +77,7 @@ with st.container(horizontal=True):
             signed = figures.decisions[gate.stage]
             st.caption(
                 f"{readiness.percent_text(phase['readiness'])} of its work done · {phase['done']} of "
-                f"{phase['tasks']} tasks  \n{gate.why()[:1].upper()}{gate.why()[1:]}."
+                f"{phase['tasks']} tasks  \n{gate.sentence()}"
                 + ("  \nSigned off by the committee." if signed["signed_off"] else "")
                 + ("  \nAwaits the committee's decision." if signed["needed"] else "")
             )

@@ -26,7 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from rollout import access, cache, charts, committee, config, overview, readiness, report, schedule, values
+from rollout import access, cache, charts, committee, config, overview, readiness, report, schedule, values, views
 from rollout.access import AccessConfigError, AccessError, Actor
 from rollout.demo import write_demo
 from rollout.fileio import atomic_write
@@ -37,6 +37,7 @@ from rollout.sheets.spreadsheet import SpreadsheetError
 from rollout.stores import Store, open_store
 from rollout.stores.files import FileStore
 from rollout.stores.live import Watcher
+from rollout.words import counted, day_text, field_text, time_text
 
 PAGES = [
     ("app.py", "Overview", ":material/dashboard:"),
@@ -79,7 +80,7 @@ COLUMNS = {
     "open": st.column_config.NumberColumn("Open"),
     "overdue": st.column_config.NumberColumn("Overdue"),
     "blocked": st.column_config.NumberColumn("Blocked"),
-    "at": st.column_config.TextColumn("When (UTC)"),
+    "at": st.column_config.TextColumn("When"),
     "by": st.column_config.TextColumn("By"),
     "source": st.column_config.TextColumn("Source"),
     "field": st.column_config.TextColumn("Field"),
@@ -208,7 +209,7 @@ def plan() -> Plan:
     try:
         return _plan(src.phases, src.plan_stamp)
     except PlanError as exc:
-        st.error(f"The plan in `{src.phases}` has {len(exc.issues)} error(s). Fix them and reload the page.")
+        st.error(f"The plan in `{src.phases}` has {counted(len(exc.issues), 'error')}. Fix them and reload the page.")
         st.code(str(exc), language=None)
         st.stop()
 
@@ -335,21 +336,29 @@ def plain(text: str) -> str:
 
 
 def cell(value: Any) -> str:
-    """A value as a table cell shows it: dates as ISO days, blanks empty, numbers short, text as typed."""
+    """A value as a table cell shows it: dates as ISO days, blanks empty, numbers short, web addresses as links
+    (a document reference such as DMS-0042 is no address: it stays text), other text as typed."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, (pd.Timestamp, dt.date)):
         return f"{value:%Y-%m-%d}"
     if isinstance(value, float):
         return f"{value:g}"
-    return plain(str(value))
+    text = str(value)
+    return f"[{plain(text)}](<{text.strip()}>)" if values.web_address(text) else plain(text)
+
+
+def grid(data: Any, **options: Any):
+    """A table as a data grid, without the index and with empty cells left empty (Streamlit writes "None")."""
+    return st.dataframe(data, hide_index=True, placeholder="", **options)
 
 
 def show_table(
     frame: pd.DataFrame, columns: list[str] | None = None, config: dict = COLUMNS, markdown: tuple[str, ...] = ()
 ) -> None:
     """A short list as one Markdown table: far lighter to draw than a data grid, or than st.table, which
-    draws every cell as an element of its own. Columns named in ``markdown`` hold Markdown of ours (badges)."""
+    draws every cell as an element of its own. Columns named in ``markdown`` hold Markdown of ours (badges).
+    A table wider than the screen (a phone) scrolls sideways in a row of its own, not the whole page."""
     columns = columns or list(frame.columns)
     labels = [config[c]["label"] if c in config else c for c in columns]
     kept = [c in markdown for c in columns]
@@ -358,7 +367,7 @@ def show_table(
         "| " + " | ".join(v if raw else cell(v) for v, raw in zip(row, kept, strict=True)) + " |"
         for row in frame[columns].itertuples(index=False)
     ]
-    st.markdown("\n".join(lines))
+    st.container(horizontal=True, wrap=False).markdown("\n".join(lines))
 
 
 def has_progress() -> bool:
@@ -380,9 +389,7 @@ def paged(frame: pd.DataFrame, key: str, size: int = PAGE_ROWS, disabled: bool =
     return frame.iloc[first : first + size]
 
 
-def date_text(day: dt.date | None) -> str:
-    """A date as the pages show it; the caller says what a missing date means."""
-    return "" if day is None else f"{day:%d %b %Y}"
+date_text = day_text  # a date as the pages show it; the caller says what a missing date means
 
 
 def forecast_delta(forecast) -> str | None:
@@ -390,7 +397,7 @@ def forecast_delta(forecast) -> str | None:
     if forecast.likely is None:
         return None
     days = (forecast.target - forecast.likely).days
-    return f"{days} days early" if days >= 0 else f"{days} days late"
+    return f"{counted(days, 'day')} early" if days >= 0 else f"-{counted(-days, 'day')} late"
 
 
 # demo ------------------------------------------------------------------------------
@@ -492,28 +499,33 @@ def apply_import(preview, valid_only: bool, overwrite_newer: bool = False) -> Ou
 def show_outcome(outcome: Outcome) -> None:
     if outcome.result is not None:
         ids = outcome.result.tasks
-        what = "task(s)" if not ids or ids[0].startswith("P") else "record(s)"
-        st.success(f"{outcome.done} {len(ids)} {what}: {', '.join(ids)}." if ids else "Nothing had changed.")
+        what = counted(len(ids), "task" if not ids or ids[0].startswith("P") else "record")
+        st.success(f"{outcome.done} {what}: {', '.join(ids)}." if ids else "Nothing had changed.")
     elif outcome.problems:
-        st.error(f"Nothing was saved: {len(outcome.problems)} value(s) cannot be used.")
-        st.dataframe(pd.DataFrame(outcome.problems, columns=["Task", "Field", "Problem"]), hide_index=True)
+        st.error(f"Nothing was saved: {counted(len(outcome.problems), 'value')} cannot be used.")
+        grid(_problems(outcome.problems, "Problem"))
     elif outcome.refused:
         st.error(f"Nothing was saved: your role does not allow {len(outcome.refused)} of these changes.")
-        st.dataframe(pd.DataFrame(outcome.refused, columns=["Task", "Field", "Why"]), hide_index=True)
+        grid(_problems(outcome.refused, "Why"))
     elif outcome.conflicts:
         st.error(
             "Nothing was saved: someone else changed these tasks after you loaded them. "
             "Compare the values, then load the latest or save yours over theirs."
         )
-        st.dataframe(conflict_table(outcome.conflicts), hide_index=True)
+        grid(conflict_table(outcome.conflicts))
     elif outcome.error:
         st.error(outcome.error)
 
 
+def _problems(rows: list[tuple[str, str, str]], what: str) -> pd.DataFrame:
+    """(task, field, message) rows, the field named as a column header names it."""
+    return pd.DataFrame([(t, field_text(f), m) for t, f, m in rows], columns=["Task", "Field", what])
+
+
 def conflict_table(conflicts: list[Conflict]) -> pd.DataFrame:
     rows = [
-        {"Task": c.task_id, "Field": name, "Saved by them": c.theirs.get(name, ""), "Yours": mine,
-         "Changed by": c.updated_by, "At (UTC)": c.updated_at}
+        {"Task": c.task_id, "Field": field_text(name), "Saved by them": views.value_text(name, c.theirs.get(name, "")),
+         "Yours": views.value_text(name, mine), "Changed by": c.updated_by, "At": time_text(c.updated_at)}
         for c in conflicts
         for name, mine in c.yours.items()
     ]  # fmt: skip
@@ -528,7 +540,7 @@ def page_setup(title: str) -> None:
     if signing_in():
         _guard(title)
     else:
-        st.session_state.setdefault("user", config.user() if config.user() not in ("root", "unknown") else "")
+        st.session_state.setdefault("user", config.person())
     st.session_state.setdefault("edition", plan().edition)
     drawn = live_state()
     sidebar()
@@ -656,6 +668,6 @@ def _where() -> None:
     if in_demo():
         st.warning(f"Exploring the demo ({today():%d %b %Y}); your own data is untouched.", icon=":material/science:")
         st.button("Leave the demo", on_click=leave_demo, width="stretch")
-    elif has_progress():
+    else:  # whenever: the demo is written to a folder of its own, never over this data
         st.button("Explore a demo rollout", on_click=enter_demo, width="stretch", icon=":material/science:")
     st.caption(f"Data: `{current.location}` ({fmt})  \nPlan: `{config.phases_dir()}`")

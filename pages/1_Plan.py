@@ -4,7 +4,8 @@ import streamlit as st
 
 import ui
 from rollout import access, values, views
-from rollout.plan import EDITION_NAMES, KINDS
+from rollout.plan import EDITION_NAMES, KIND_LABELS
+from rollout.words import counted, time_text
 
 ui.page_setup("Plan")
 plan, today, edition = ui.plan(), ui.today(), ui.edition()
@@ -27,7 +28,7 @@ for tab, stage in zip(stage_tabs, plan.stages, strict=True):
     rows = tasks[tasks["stage"] == stage.number]
     objective, gate = tab.columns(2)
     objective.markdown(f"**Objective**  \n{ui.plain(stage.objective)}")
-    objective.caption(f"{len(rows)} tasks · {rows['effort'].sum():g} days of effort")
+    objective.caption(f"{counted(len(rows), 'task')} · {rows['effort'].sum():g} days of effort")
     gate.markdown("**Gate: the exit criteria**\n" + "\n".join(f"- {ui.plain(g)}" for g in stage.gate))
 
 st.subheader("Tasks")
@@ -45,24 +46,25 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     owner = st.selectbox(
         "Owner", [None, *sorted(o for o in tasks["owner"].unique() if o)], format_func=lambda o: o or "Anyone"
     )
-    statuses = st.multiselect("Status", values.STATUSES, format_func=values.STATUS_LABELS.get)
+    statuses = st.multiselect(
+        "Status", values.STATUSES, format_func=values.STATUS_LABELS.get, placeholder="All statuses"
+    )
 
 chosen = views.TaskFilter(stage=stage, statuses=tuple(statuses), owner=owner, role=role, clause=clause, edition=edition)
 view = views.filter_tasks(plan, tasks, chosen, today)
 page = ui.labelled(ui.paged(view, "plan_page")).assign(
     clauses=lambda f: ["; ".join(plan.clauses_of(plan.tasks[t], edition)) for t in f["task_id"]],
-    kind=lambda f: [plan.tasks[t].kind for t in f["task_id"]],
+    kind=lambda f: [KIND_LABELS[plan.tasks[t].kind] for t in f["task_id"]],
 )
-picked = st.dataframe(
+picked = ui.grid(
     page[["task_id", "title", "stage", "kind", "clauses", "deliverable", "role", "effort", "status", "owner", "due"]],
-    hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
     key="plan_tasks",
     column_config=ui.COLUMNS
     | {
         "clauses": st.column_config.TextColumn(f"Clauses ({edition})"),
-        "kind": st.column_config.SelectboxColumn("Kind", options=KINDS),
+        "kind": st.column_config.TextColumn("Kind"),
     },
 )
 st.caption(f"{len(view)} of {len(tasks)} tasks. Select a row to see the task in full.")
@@ -76,15 +78,17 @@ if rows:
         if task.description:
             st.text(task.description)
         verified = (
-            f"verified by {detail.verified_by} on {detail.verified_at[:10]}" if detail.verified_by else "not verified"
+            f"verified by {ui.plain(detail.verified_by)}, {time_text(detail.verified_at)}"
+            if detail.verified_by
+            else "not verified"
         )
         st.markdown(
             f"**Deliverable:** {ui.plain(task.deliverable)}  \n**Role:** {ui.plain(task.role)} · "
-            f"**Kind:** {task.kind} · **Effort:** {task.effort_days:g} days · "
+            f"**Kind:** {KIND_LABELS[task.kind]} · **Effort:** {counted(task.effort_days, 'day')} · "
             f"{'mandatory for the gate' if task.mandatory else 'optional'}"
             + (f" · **Operating period:** at least {task.min_weeks} weeks" if task.min_weeks else "")
             + f"  \n**Status:** {detail.status}, {detail.percent} % · **Owner:** {ui.plain(detail.owner) or 'nobody yet'}"
-            f" · **Evidence:** {ui.plain(detail.evidence) or 'none yet'} ({verified})"
+            f" · **Evidence:** {ui.cell(detail.evidence) or 'none yet'} ({verified})"
         )
         if detail.early:
             st.warning(detail.early)
@@ -95,8 +99,8 @@ if rows:
         left, right = st.columns(2)
         left.markdown("**Depends on**\n" + ("\n".join(f"- {d} ({s})" for d, s in detail.depends_on) or "nothing"))
         right.markdown("**Needed by**\n" + ("\n".join(f"- {d} ({s})" for d, s in detail.needed_by) or "nothing"))
-        st.markdown(f"**History** ({len(detail.history)} changes)")
-        st.dataframe(detail.history, hide_index=True, column_config=ui.COLUMNS)
+        st.markdown(f"**History** ({counted(len(detail.history), 'change')})")
+        ui.grid(detail.history, column_config=ui.COLUMNS)
         st.caption(detail.weight)
         checkable = detail.status == values.STATUS_LABELS["done"] and not detail.verified_by
         if checkable and access.may_verify(ui.acting(), detail.owner):

@@ -6,12 +6,14 @@ import streamlit as st
 import ui
 from rollout import access, values, views
 from rollout.sheets import exporter
+from rollout.words import counted
 
 ui.page_setup("Progress")
 plan, today = ui.plan(), ui.today()
 figures = ui.figures()
 ss = st.session_state
 EDITOR = "progress_editor"
+ALL_STAGES = "All stages"
 COLUMNS = ["task_id", "title", "stage", *views.EDITABLE]
 state_key = ui.source()
 # what the person may do here decides which controls are drawn; the store checks every write again
@@ -91,6 +93,9 @@ if base["key"] != state_key:
     st.info("Someone saved changes since you started editing. Your save is checked against them, task by task.")
 
 outcome = ss.get("progress_outcome")
+if outcome is not None and outcome.error == ui.NAME_NEEDED and ui.acting():
+    del ss["progress_outcome"]  # the name has been given since: nothing left to ask
+    outcome = None
 if outcome is not None:
     ui.show_outcome(outcome)
     if outcome.conflicts:
@@ -98,17 +103,22 @@ if outcome is not None:
         left.button("Load the latest (drop my edits)", on_click=load_latest, width="stretch")
         right.button("Save mine over theirs", on_click=save_over_theirs, type="primary", width="stretch")
 
-stages = {s.number: s.name for s in plan.stages}
+stages = {s.name: s.number for s in plan.stages}
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    stage = st.selectbox(
-        "Stage", [None, *stages], format_func=lambda n: "All stages" if n is None else stages[n],
-        key="progress_stage", disabled=pending, bind="query-params",
-    )  # fmt: skip
+    # a real option for every stage: a box whose value is None reads "Choose an option" while it is disabled
+    stage_name = st.selectbox(
+        "Stage", [ALL_STAGES, *stages], key="progress_stage", disabled=pending, bind="query-params"
+    )
     show = st.selectbox(
         "Show", list(views.SHOW), format_func=views.SHOW.get, key="show", disabled=pending, bind="query-params"
     )
     statuses = st.multiselect(
-        "Status", values.STATUSES, format_func=values.STATUS_LABELS.get, key="progress_status", disabled=pending
+        "Status",
+        values.STATUSES,
+        format_func=values.STATUS_LABELS.get,
+        key="progress_status",
+        disabled=pending,
+        placeholder="All statuses",
     )
     mine = st.toggle("My tasks", key="progress_mine", disabled=pending or not ui.user(), help="Tasks owned by you")
     text = st.text_input("Search", key="progress_search", disabled=pending, placeholder="id or title")
@@ -116,17 +126,19 @@ if pending:
     st.caption("Save or discard your edits to change the filters.")
 
 chosen = views.TaskFilter(
-    stage=stage, statuses=tuple(statuses), owner=ui.user() if mine else None, text=text, show=show
+    stage=stages.get(stage_name), statuses=tuple(statuses), owner=ui.user() if mine else None, text=text, show=show
 )
 view = views.filter_tasks(plan, base["frame"], chosen, today)
 if not sees_all:
     view = view[[access.owns(by, owner) for owner in view["owner"]]]
 page = ui.paged(view, "progress_page", disabled=pending)
 ids = page["task_id"].tolist()
+# the rows as they will be saved (done shows 100 %), statuses in the words people read and screen readers say
 st.data_editor(
-    page.assign(select=False),
+    ui.labelled(views.as_edited(page, pending_edits())).assign(select=False),
     key=EDITOR,
     hide_index=True,
+    placeholder="",
     height=min(38 + 35 * len(page), 640),
     disabled=["task_id", "title", "stage"] if edits else COLUMNS,
     column_order=["select", *COLUMNS],
@@ -136,7 +148,7 @@ st.data_editor(
         "title": st.column_config.TextColumn("Title", width="medium"),
         "stage": st.column_config.NumberColumn("Stage", width="small"),
         "status": st.column_config.SelectboxColumn(
-            "Status", options=values.STATUSES, format_func=values.STATUS_LABELS.get, required=True
+            "Status", options=list(values.STATUS_LABELS.values()), required=True
         ),
         "percent": st.column_config.NumberColumn("%", min_value=0, max_value=100, step=1, format="%d %%"),
         "owner": st.column_config.TextColumn("Owner"),
@@ -154,7 +166,7 @@ st.caption(f"{len(view)} of {len(base['frame'])} tasks shown.")
 with st.container(horizontal=True):
     if edits:
         st.button(
-            f"Save {count} changed task(s)" if count else "Save", type="primary", disabled=not count,
+            f"Save {counted(count, 'changed task')}" if count else "Save", type="primary", disabled=not count,
             on_click=save_table, args=(ids,),
         )  # fmt: skip
         st.button("Discard my edits", disabled=not pending, on_click=load_latest)
@@ -175,18 +187,24 @@ with st.container(horizontal=True):
 choices = ids or (list(plan.tasks)[: ui.PAGE_ROWS] if sees_all else [])
 if not (edits and choices):  # what is left is the form that changes one task
     st.stop()
-with st.expander("Update one task", key="progress_one_task"):
+one_task = st.expander("Update one task", key="progress_one_task", on_change="rerun")
+if not one_task.open:  # its state is kept: it stays open after a save, for the next task
+    st.stop()
+with one_task:
     frame = base["frame"].set_index("task_id")
     task_id = st.selectbox("Task", choices, format_func=lambda t: f"{t} · {plan.tasks[t].title}")
     row = frame.loc[task_id]
     with st.form("one_task"):
+        # a row of columns per pair: on a phone they stack pair by pair (status, then percent), not column by column
         left, right = st.columns(2)
         status = left.selectbox(
             "Status", values.STATUSES, index=values.STATUSES.index(row["status"]), format_func=values.STATUS_LABELS.get
         )
         percent = right.number_input("Percent", 0, 100, int(row["percent"]), step=5)
+        left, right = st.columns(2)
         owner = left.text_input("Owner", row["owner"])
         evidence = right.text_input("Evidence (a link or reference)", row["evidence"])
+        left, right = st.columns(2)
         start = left.date_input("Start", None if pd.isna(row["start"]) else row["start"], format="YYYY-MM-DD")
         due = right.date_input("Due", None if pd.isna(row["due"]) else row["due"], format="YYYY-MM-DD")
         notes = st.text_area("Notes", row["notes"])

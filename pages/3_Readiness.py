@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from rollout import assurance, gates, readiness, summary, views
 from rollout.plan import EDITION_NAMES
+from rollout.words import counted
 
 ui.page_setup("Readiness")
 plan, edition = ui.plan(), ui.edition()
@@ -32,10 +33,10 @@ for gate, figure in zip(figures.gates, stages.itertuples(), strict=True):
         continue
     with detail:
         st.markdown("Exit criteria:\n" + "\n".join(f"- {ui.plain(c)}" for c in gate.criteria))
-        st.markdown(f"**{gate.state.capitalize()}:** {ui.plain(gate.why())}.")
+        st.markdown(f"**Gate {gate.state}.** {ui.plain(gate.sentence())}")
         if gate.missing:
             shut = views.gate_table(gate, tasks)
-            st.dataframe(ui.paged(shut, f"gate_page_{gate.stage}"), hide_index=True, column_config=ui.COLUMNS)
+            ui.grid(ui.paged(shut, f"gate_page_{gate.stage}"), column_config=ui.COLUMNS)
 
 st.subheader(f"Clause readiness, {EDITION_NAMES[edition]}")
 conformity = figures.status["conformity"]
@@ -43,7 +44,7 @@ st.caption(
     f"{summary.IMPLEMENTED}: {implemented['implemented']} of {implemented['clauses']}. Switch the edition under "
     "Clauses of in the sidebar. Only mandatory SMS tasks count here: project and certification work does not. "
     f"Whether they would pass an audit is the Assurance page's question: {assurance.CONFORMANT.lower()} "
-    f"{conformity['conformant']} of {conformity['clauses']}, {conformity['open_major']} open major finding(s), "
+    f"{conformity['conformant']} of {conformity['clauses']}, {counted(conformity['open_major'], 'open major finding')}, "
     f"{conformity['not_assessed']} not assessed."
 )
 VIEWS = {"bars": "Bars", "heatmap": "Clause by stage", "radar": "Main clauses", "status": "Tasks by status"}
@@ -71,4 +72,4 @@ if st.session_state.get("readiness_figure") not in options:  # a clause of the o
 choice = st.selectbox("Figure", list(options), format_func=lambda k: options[k][0], key="readiness_figure")
 rows, formula = views.breakdown(tasks, options[choice][1])
 st.markdown(f"**{ui.plain(options[choice][0])}**: {formula}")
-st.dataframe(ui.labelled(ui.paged(rows, "readiness_rows")), hide_index=True, column_config=ui.COLUMNS)
+ui.grid(ui.labelled(ui.paged(rows, "readiness_rows")), column_config=ui.COLUMNS)

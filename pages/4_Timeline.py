@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from rollout import charts
+from rollout.words import counted
 
 ui.page_setup("Timeline")
 plan, today = ui.plan(), ui.today()
@@ -16,7 +17,9 @@ paragraph = forecast.paragraph(ui.date_text, strong=lambda text: f"**{text}**")
 path = ui.critical_path(src)
 # one view at a time, each built only when its tab is open: every chart or grid drawn costs the page its load time
 burnup_tab, schedule_tab, path_tab = st.tabs(
-    ["Burn-up and forecast", "Schedule", f"Critical path ({len(path)} tasks)"], key="timeline_view", on_change="rerun"
+    ["Burn-up and forecast", "Schedule", f"Critical path ({counted(len(path), 'task')})"],
+    key="timeline_view",
+    on_change="rerun",
 )
 if burnup_tab.open:
     with burnup_tab:
@@ -48,8 +51,12 @@ if path_tab.open:
             f"{path['remaining'].sum():g} days. A delay on any of them delays the finish."
         )
         shown = ui.labelled(path)
-        st.dataframe(
+        ui.grid(
             shown[["task_id", "title", "owner", "due", "status", "remaining"]],
-            hide_index=True,
-            column_config=ui.COLUMNS | {"title": st.column_config.TextColumn("Title", width="large")},
+            # widths that share 1280 px between a long title and a whole name, rather than cut the owner short
+            column_config=ui.COLUMNS
+            | {
+                "title": st.column_config.TextColumn("Title", width=300),
+                "owner": st.column_config.TextColumn("Owner", width=130),
+            },
         )

@@ -19,7 +19,7 @@ COLUMNS = {
     "decision": st.column_config.TextColumn("Decision"),
     "about": st.column_config.TextColumn("About", width="medium"),
     "why": st.column_config.TextColumn("Why", width="large"),
-    "evidence": st.column_config.LinkColumn("Evidence"),
+    "evidence": st.column_config.TextColumn("Evidence"),  # a reference such as DMS-0042 is no link
     "notes": st.column_config.TextColumn("Waiting for", width="large"),
     "days_overdue": st.column_config.NumberColumn("Days overdue"),
     "due_then": st.column_config.DateColumn("Due then", format="YYYY-MM-DD"),
@@ -48,9 +48,8 @@ def listing(frame: pd.DataFrame, columns: list[str], key: str) -> None:
     if len(frame) > report.LIST_LIMIT:
         every = st.expander(f"All {len(frame)}", key=key, on_change="rerun")
         if every.open:
-            every.dataframe(
-                ui.paged(frame, f"{key}_page"), hide_index=True, column_config=COLUMNS, column_order=columns
-            )  # fmt: skip
+            with every:
+                ui.grid(ui.paged(frame, f"{key}_page"), column_config=COLUMNS, column_order=columns)
 
 
 st.title("Steering committee")
@@ -100,23 +99,31 @@ moved = committee.change_text(changes.overall_then, status["overall"])
 met = sum(g["gate_met"] for g in pack.gates)
 with st.container(horizontal=True):
     st.metric(
-        summary.PROGRESS, readiness.percent_text(status["overall"]), moved, border=True, width=200,
+        summary.PROGRESS, readiness.percent_text(status["overall"]), moved, border=True, width="content",
         delta_color="normal" if moved.startswith(("+", "-")) else "off",
         help=f"{summary.PROGRESS_HELP} The change is since the last meeting, in percentage points.",
     )  # fmt: skip
     st.metric(
-        summary.IMPLEMENTED, summary.implemented_text(status), help=summary.IMPLEMENTED_HELP, border=True, width=200
+        summary.IMPLEMENTED,
+        summary.implemented_text(status),
+        help=summary.IMPLEMENTED_HELP,
+        border=True,
+        width="content",
     )
     st.metric(
         "Likely finish", ui.date_text(outlook.likely) or "no forecast yet", ui.forecast_delta(outlook),
-        help=outlook.reason or timeline.FORECAST_HELP, border=True, width=220,
+        help=outlook.reason or timeline.FORECAST_HELP, border=True, width="content",
     )  # fmt: skip
     st.metric(
-        assurance.CONFORMANT, summary.conformant_text(status), help=assurance.CONFORMANT_HELP, border=True, width=200
+        assurance.CONFORMANT,
+        summary.conformant_text(status),
+        help=assurance.CONFORMANT_HELP,
+        border=True,
+        width="content",
     )
-    st.metric("Stage gates met", f"{met} of {len(pack.gates)}", border=True, width=160)
-    st.metric("Blocked tasks", len(pack.blocked), border=True, width=160)
-    st.metric("Overdue tasks", len(pack.overdue), border=True, width=160)
+    st.metric("Stage gates met", f"{met} of {len(pack.gates)}", border=True, width="content")
+    st.metric("Blocked tasks", len(pack.blocked), border=True, width="content")
+    st.metric("Overdue tasks", len(pack.overdue), border=True, width="content")
 paragraph = outlook.paragraph(ui.date_text, strong=lambda text: f"**{text}**")
 (st.info if outlook.likely is None else st.markdown)(paragraph)
 stage2 = pack.conformity
@@ -202,7 +209,8 @@ if slipped_tab.open:
 if clause_tab.open:
     shown = changes.clauses[changes.clauses["depth"] <= report.CLAUSE_DEPTH]
     clause_tab.dataframe(
-        {
+        placeholder="",
+        data={
             "clause": [f"{INDENT * r.depth}{r.id} {r.title}" for r in shown.itertuples()],
             f"{since:%d %b %Y}": [readiness.percent_text(r.then) for r in shown.itertuples()],
             "now": [readiness.percent_text(r.now) for r in shown.itertuples()],
@@ -235,4 +243,4 @@ if path_tab.open:
             f"The chain of unfinished tasks, each waiting for the one before, with the most remaining effort: "
             f"{path['remaining'].sum():g} effort-days. A delay on any of them delays the finish."
         )
-        listing(ui.labelled(path), ["task_id", "title", "status", "remaining"], "committee_path")
+        listing(ui.labelled(path), ["task_id", "title", "owner", "due", "status", "remaining"], "committee_path")

@@ -15,6 +15,7 @@ from rollout.records import (
     RESULTS,
     WORDS,
 )
+from rollout.words import counted, sentence
 
 ui.page_setup("Assurance")
 plan, today = ui.plan(), ui.today()
@@ -44,7 +45,9 @@ with st.container(horizontal=True):
 if conformity.ready:
     st.success(assurance.STAGE2_RULE)
 else:
-    st.markdown(f"**{assurance.STAGE2}: not yet.**\n" + "\n".join(f"- {ui.plain(r)}" for r in conformity.reasons))
+    st.markdown(
+        f"**{assurance.STAGE2}: not yet.**\n" + "\n".join(f"- {ui.plain(sentence(r))}" for r in conformity.reasons)
+    )
 
 outcome = ss.pop("assurance_outcome", None)
 if outcome is not None:
@@ -69,8 +72,8 @@ if grid_tab.open:
             current=lambda f: f["current"].map({True: "Yes", False: "No"}),
             conformant=lambda f: f["conformant"].map({True: "Yes", False: "No"}),
         )
-        st.dataframe(
-            leaves, hide_index=True,
+        ui.grid(
+            leaves,
             column_config={
                 "id": st.column_config.TextColumn("Clause", pinned=True), "title": st.column_config.TextColumn("Title", width="medium"),
                 "implemented": "Implemented", "conformity": "Conformity",
@@ -89,20 +92,24 @@ if findings_tab.open:
             shown_status = st.multiselect(
                 "Status", FINDING_STATUSES, default=list(OPEN), format_func=WORDS.get, key="findings_status"
             )
-            shown_grade = st.multiselect("Grade", GRADES, format_func=WORDS.get, key="findings_grade")
+            shown_grade = st.multiselect(
+                "Grade", GRADES, format_func=WORDS.get, key="findings_grade", placeholder="All grades"
+            )
         view = findings[findings["status"].isin(shown_status or FINDING_STATUSES)]
         if shown_grade:
             view = view[view["grade"].isin(shown_grade)]
         editable = ["grade", "description", "cause", "action", "owner", "due", "status"]
         base = view[["id", "clauses", *editable, "closed_on", "verified_by", "verified_on"]].reset_index(drop=True)
-        shown = {"data": base, "hide_index": True, "column_config": {
+        # grades and statuses as the words people read (and screen readers say); the store reads words back
+        worded = base.assign(grade=base["grade"].map(WORDS), status=base["status"].map(WORDS))
+        shown = {"data": worded, "hide_index": True, "placeholder": "", "column_config": {
                 "id": st.column_config.TextColumn("Finding", pinned=True), "clauses": "Clauses",
-                "grade": st.column_config.SelectboxColumn("Grade", options=GRADES, format_func=WORDS.get, required=True),
+                "grade": st.column_config.SelectboxColumn("Grade", options=[WORDS[g] for g in GRADES], required=True),
                 "description": st.column_config.TextColumn("What was found", width="medium"),
                 "cause": st.column_config.TextColumn("Cause", width="medium"),
                 "action": st.column_config.TextColumn("Action", width="medium"), "owner": "Owner",
                 "due": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
-                "status": st.column_config.SelectboxColumn("Status", options=FINDING_STATUSES, format_func=WORDS.get, required=True),
+                "status": st.column_config.SelectboxColumn("Status", options=[WORDS[s] for s in FINDING_STATUSES], required=True),
                 "closed_on": st.column_config.DateColumn("Closed", format="YYYY-MM-DD"),
                 "verified_by": "Effectiveness checked by",
                 "verified_on": st.column_config.DateColumn("Checked", format="YYYY-MM-DD"),
@@ -128,7 +135,7 @@ if findings_tab.open:
                 ss.pop("findings_editor", None)
 
             st.button(
-                f"Save {len(changed)} changed finding(s)" if changed else "Save", type="primary", disabled=not changed,
+                f"Save {counted(len(changed), 'changed finding')}" if changed else "Save", type="primary", disabled=not changed,
                 on_click=save_findings,
                 help="Closing needs an action; setting Verified records you as the one who checked its effectiveness, "
                 "which the action's owner cannot be.",
@@ -142,6 +149,7 @@ if findings_tab.open:
                 grade = left.selectbox("Grade", GRADES, format_func=WORDS.get)
                 source = right.selectbox("Found by", FINDING_SOURCES, format_func=WORDS.get)
                 description = st.text_area("What was found")
+                left, right = st.columns(2)  # below what was found, and paired on a phone
                 owner = left.text_input("Owner of the action")
                 due = right.date_input("Due", None, format="YYYY-MM-DD")
                 if st.form_submit_button("Record the finding", type="primary"):
@@ -159,6 +167,7 @@ if assess_tab and assess_tab[0].open:
         left, right = st.columns(2)
         result = left.selectbox("Result", RESULTS, format_func=WORDS.get)
         source = right.selectbox("Source", ASSESSMENT_SOURCES, format_func=WORDS.get)
+        left, right = st.columns(2)  # a row per pair: on a phone they stack pair by pair
         on = left.date_input("Assessed on", today, max_value=today, format="YYYY-MM-DD")
         evidence = right.text_input("Evidence (a link or reference)")
         notes = st.text_area("Notes")
@@ -180,8 +189,8 @@ if audit_tab.open:
             "before the stage 2 audit; an audit of a clause covers the clauses below it."
         )
         shown = coverage.assign(covered=coverage["covered"].map({True: "Yes", False: "No"}))
-        st.dataframe(
-            shown, hide_index=True,
+        ui.grid(
+            shown,
             column_config={"id": "Clause", "title": st.column_config.TextColumn("Title", width="large"),
                            "audited_on": st.column_config.DateColumn("Last internal audit", format="YYYY-MM-DD"),
                            "covered": "In the last 12 months"},

@@ -24,6 +24,7 @@ from rollout import readiness
 from rollout.gates import Gate
 from rollout.plan import Plan
 from rollout.records import ASSESSMENT_SOURCES, GRADES, OPEN, SIGNS_OFF, WORDS
+from rollout.words import counted
 
 AUDIT_MONTHS = 12
 AUDIT_DAYS = 365  # "the last 12 months"
@@ -199,23 +200,25 @@ def _not_ready(
 ) -> list[str]:
     reasons = []
     if majors:
-        reasons.append(f"{len(majors)} open major finding(s): {_listed(majors)}")
+        reasons.append(f"{counted(len(majors), 'open major finding')}: {_listed(majors)}")
     for result, words in (("major_gap", "with a major gap"), (NOT_ASSESSED, "not assessed")):
         ids = leaves.loc[leaves["conformity"] == result, "id"].tolist()
         if ids:
-            reasons.append(f"{len(ids)} clause(s) {words}: {_listed(ids)}")
+            reasons.append(f"{counted(len(ids), 'clause')} {words}: {_listed(ids)}")
     planned = open_rows[open_rows["action"].ne("") & open_rows["due"].notna()]
     gaps = leaves.loc[(leaves["conformity"] == "minor_gap") & ~leaves["id"].isin(planned["clause"]), "id"].tolist()
     if gaps:
-        reasons.append(f"{len(gaps)} minor gap(s) without a finding with an action and a due date: {_listed(gaps)}")
+        reasons.append(
+            f"{counted(len(gaps), 'minor gap')} without a finding with an action and a due date: {_listed(gaps)}"
+        )
     unplanned = open_rows[(open_rows["grade"] == "minor") & (open_rows["action"].eq("") | open_rows["due"].isna())]
     if len(unplanned):
         ids = sorted(set(unplanned["id"]))
-        reasons.append(f"{len(ids)} open minor finding(s) without an action and a due date: {_listed(ids)}")
+        reasons.append(f"{counted(len(ids), 'open minor finding')} without an action and a due date: {_listed(ids)}")
     unaudited = coverage.index[~coverage["covered"]].tolist()
     if unaudited:
         reasons.append(
-            f"{len(unaudited)} clause(s) not assessed by an internal audit in the last {AUDIT_MONTHS} months: "
+            f"{counted(len(unaudited), 'clause')} not assessed by an internal audit in the last {AUDIT_MONTHS} months: "
             f"{_listed(unaudited)}"
         )
     last = next((s for s in states if s["stage"] == 3), None)

@@ -21,6 +21,7 @@ from rollout.plan import Plan
 from rollout.records import GRADES, OPEN, SCHEMAS, WORDS
 from rollout.summary import status_summary
 from rollout.values import DECIMALS, STATUSES
+from rollout.words import sentence
 
 MEETING_INTERVAL = 30  # days: the committee meets monthly
 TASK_COLUMNS = ["task_id", "stage", "title", "owner", "status", "percent", "evidence"]
@@ -173,7 +174,7 @@ def gate_rows(pack: Pack) -> pd.DataFrame:
             "ready": [readiness.percent_text(g["readiness"]) for g in pack.gates],
             "done": [f"{g['done']} of {g['tasks']}" for g in pack.gates],
             "signed": [g["decision_text"] for g in pack.gates],
-            "why": [f"{g['why'][:1].upper()}{g['why'][1:]}." for g in pack.gates],
+            "why": [sentence(g["why"]) for g in pack.gates],
         }
     )
 

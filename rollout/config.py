@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PHASES = ROOT / "phases"
 DEFAULT_DATA = ROOT / "data"
+NOT_A_PERSON = ("root", "unknown")  # login names that name nobody in particular: a server's or a container's account
 
 
 class ConfigError(ValueError):
@@ -64,3 +65,10 @@ def user(flag: str | None = None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def person() -> str:
+    """The name the app offers before anyone types one: ``user()``, unless it names nobody in particular (an app
+    served as root would otherwise name every visitor root)."""
+    name = user()
+    return "" if name in NOT_A_PERSON else name

@@ -53,6 +53,10 @@ SIGNED_OFF = 1  # the last stage whose gate the committee signed off
 BASELINE = (0.4, 0.45)  # shares of the baseline gap analysis found a major and a minor gap; the rest conforming
 
 
+class FolderNotEmpty(StoreError):
+    """The data folder holds progress already: the demo never writes over it."""
+
+
 @dataclass
 class Event:
     at: dt.datetime
@@ -210,7 +214,7 @@ def _last_hour(today: dt.date) -> dt.datetime:
 def write_demo(plan: Plan, store: Store, today: dt.date) -> int:
     """Fill an empty store with the demo; returns the number of saves."""
     if store.load().seq or store.backups():
-        raise StoreError(
+        raise FolderNotEmpty(
             f"{store.location} already holds progress; the demo only fills an empty data folder or database"
         )
     rng = random.Random(today.toordinal())

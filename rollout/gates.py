@@ -18,6 +18,7 @@ import pandas as pd
 
 from rollout.plan import Plan
 from rollout.readiness import overdue
+from rollout.words import agreeing, counted, sentence
 
 if TYPE_CHECKING:
     from rollout.timeline import Forecast
@@ -61,14 +62,19 @@ class Gate:
         }
 
     def why(self) -> str:
-        """The gate's state in words, for the pages, the CLI and the pack."""
+        """The gate's state in words, for the pages, the CLI and the pack: what keeps it shut, counted by reason."""
         if self.met:
             return MET_WHY
         if self.state == "waiting":
-            earlier = ", ".join(str(s) for s in self.waiting_for)
-            return f"its own tasks are ready; waiting for the gate of stage {earlier}"
-        why = f"mandatory tasks open: {grouped_text(list(self.missing))}"
+            earlier = " and ".join(str(s) for s in self.waiting_for)
+            gate = agreeing(len(self.waiting_for), "the gate of stage", "the gates of stages")
+            return f"its own tasks are ready; waiting for {gate} {earlier}"
+        why = f"kept shut by {counted(len(self.missing), 'mandatory task')}: {grouped_text(list(self.missing))}"
         return f"{why}. At risk: {risk_text(list(self.risks))}" if self.risks else why
+
+    def sentence(self) -> str:
+        """``why`` as a sentence of its own, as the overview's cards and the committee's gate table show it."""
+        return sentence(self.why())
 
 
 def gates(plan: Plan, table: pd.DataFrame, today: dt.date, forecast: Forecast | None = None) -> list[Gate]:
@@ -149,8 +155,13 @@ def grouped_text(items: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+def risk_words(reason: str) -> str:
+    """A task's risk without its due date, which is said beside it: 'blocked and overdue'."""
+    return reason.split(" (due")[0].replace("; ", " and ")
+
+
 def risk_text(risks: list[dict[str, Any]]) -> str:
     """A gate's risks in one line: the tasks counted by reason, then the forecast's."""
-    tasks = [{**r, "reason": r["reason"].split(" (due")[0].replace("; ", " and ")} for r in risks if r["task_id"]]
+    tasks = [{**r, "reason": risk_words(r["reason"])} for r in risks if r["task_id"]]
     plan_wide = [r["reason"] for r in risks if not r["task_id"]]
     return "; ".join(filter(None, [grouped_text(tasks), *plan_wide]))

@@ -151,6 +151,11 @@ def words_for(options: tuple[str, ...]) -> dict[str, list[str]]:
     return {code: [WORDS[code], *SYNONYMS.get(code, ())] for code in options}
 
 
+def is_record_id(text: str) -> bool:
+    """Whether text names an assessment, finding or decision (A-0001, F-0001, D-0001), as history takes them."""
+    return bool(RECORD_ID.match(text))
+
+
 def choice(value: Any, options: tuple[str, ...], name: str) -> str:
     """A code from the words people write: "Minor gap", "minor-gap", "MINOR_GAP" are all minor_gap."""
     code = _CODES.get(_key(values.normalise_text(value)))

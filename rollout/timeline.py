@@ -21,6 +21,7 @@ from rollout.plan import Plan
 from rollout.readiness import overdue
 from rollout.schedule import operating_floor
 from rollout.values import DECIMALS, FINISHED, STATUSES
+from rollout.words import agreeing, sentence
 
 VELOCITY_WEEKS = 8
 MIN_PROGRESS_WEEKS = 3
@@ -208,13 +209,13 @@ class Forecast:
     def paragraph(self, day: DayFormat = str, strong: Callable[[str], str] = str) -> str:
         """The forecast as the pages and the pack tell it; ``strong`` marks what the reader should see first."""
         if self.reason:
-            return f"{self.reason[:1].upper()}{self.reason[1:]}. The certification target is {day(self.target)}."
+            return f"{sentence(self.reason)} The certification target is {day(self.target)}."
         floor, spread = self.floor_text(day), self.range_text(day)
         return (
             f"At the pace of the last {VELOCITY_WEEKS} weeks the remaining {self.remaining:g} effort-days are likely "
             f"done by {strong(day(self.likely))}{f' ({spread})' if spread else ''}: {strong(str(self.verdict()))} "
             f"against the certification target {day(self.target)}."
-            + (f" {floor[:1].upper()}{floor[1:]}." if floor else "")
+            + (f" {sentence(floor)}" if floor else "")
             + f" {FORECAST_CAVEAT}"
         )
 
@@ -294,7 +295,8 @@ def _dates(
     progress_weeks = int((speed > 0).sum())
     if progress_weeks < MIN_PROGRESS_WEEKS:
         reason = (
-            f"no forecast yet: {progress_weeks} of the last {VELOCITY_WEEKS} weeks show progress; "
+            f"no forecast yet: {progress_weeks} of the last {VELOCITY_WEEKS} weeks "
+            f"{agreeing(progress_weeks, 'shows', 'show')} progress; "
             f"at least {MIN_PROGRESS_WEEKS} are needed"
         )
         return None, None, None, reason

@@ -37,6 +37,7 @@ _STATUS_WORDS = {
     "not_applicable": ["n/a", "na", "not applicable", "excluded", "out of scope", "not required"],
 }
 _STATUS_BY_KEY = {re.sub(r"[\s_\-]", "", w): code for code, words in _STATUS_WORDS.items() for w in [*words, code]}
+_WEB = re.compile(r"https?://[^\s<>|]+", re.IGNORECASE)  # no space, angle bracket or bar: a link in Markdown
 _DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})\s*$")
 
 
@@ -170,6 +171,12 @@ def date_order_hint(values: Iterable[Any]) -> str | None:
             fits["monthfirst"] &= a <= 12
     good = [k for k, ok in fits.items() if ok]
     return good[0] if seen and len(good) == 1 else None
+
+
+def web_address(text: str) -> bool:
+    """Whether evidence is a web address a browser can open (http or https), not a document reference
+    such as "DMS-0042" or "SharePoint > SMS > Policy.docx", which is shown as text."""
+    return bool(_WEB.fullmatch(text.strip()))
 
 
 def normalise_text(value: Any) -> str:

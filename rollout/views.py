@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rollout import readiness, values
+from rollout.gates import Gate, risk_words
 from rollout.plan import Plan
 from rollout.progress import text_of
 from rollout.readiness import overdue
+from rollout.records import SCHEMAS, WORDS
 from rollout.summary import PROGRESS
 from rollout.values import DECIMALS, FINISHED
-
-if TYPE_CHECKING:
-    from rollout.gates import Gate
+from rollout.words import counted, day_text, field_text, time_text
 
 EDITABLE = ["status", "percent", "owner", "start", "due", "evidence", "notes"]
+SOURCES = {"ui": "Updated in the app", "cli": "Command line", "migrate": "Carried over from a renamed task"}
+RECORD_CHOICES = {f for schema in SCHEMAS.values() for f in schema.choices}
+RECORD_DATES = {f for schema in SCHEMAS.values() for f in schema.dates}
 SHOW = {
     "all": "All tasks",
     "overdue": "Overdue",
@@ -120,6 +123,30 @@ def changes_from_edits(base: pd.DataFrame, edited_rows: dict, ids: list[str]) ->
     return changes
 
 
+def as_edited(page: pd.DataFrame, edited_rows: dict) -> pd.DataFrame:
+    """The rows of a data editor as they will be saved where a person changed status or percent alone: set done,
+    a task shows 100 %; given 40 %, a task not started shows in progress (values.reconcile). A pair the store
+    would refuse is left as typed, for the save to explain. Only the field not typed is filled in: the grid drops
+    an edit that matches the row it is given."""
+    shown = page.copy()
+    for position, edits in edited_rows.items():
+        status, percent = edits.get("status"), edits.get("percent")
+        if (status is None) == (percent is None):
+            continue
+        row = shown.index[int(position)]
+        try:
+            pair = values.reconcile(
+                (shown.at[row, "status"], int(shown.at[row, "percent"])),
+                None if status is None else values.normalise_status(status),
+                None if percent is None else values.normalise_percent(percent),
+            )
+        except values.ValueProblem:
+            continue
+        derived = "percent" if percent is None else "status"
+        shown.at[row, derived] = pair[0 if derived == "status" else 1]
+    return shown
+
+
 def owner_summary(table: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """Who owes what: per owner, the unfinished tasks, how many are overdue or blocked, and the next due date."""
     status = table["status"].to_numpy(dtype=object)
@@ -164,7 +191,7 @@ def attention(plan: Plan, table: pd.DataFrame, today: dt.date, limit: int = 10) 
     days = (pd.Timestamp(today) - out["due"]).dt.days
     why = []
     for i, task_id, late_days in zip(top.tolist(), out["task_id"].tolist(), days.tolist(), strict=True):
-        reasons = [f"overdue {late_days:.0f} days"] if late[i] else []
+        reasons = [f"overdue {counted(int(late_days), 'day')}"] if late[i] else []
         reasons += ["blocked"] if blocked[i] else []
         reasons += ["waits for " + ", ".join(waiting[task_id])] if waits[i] else []
         why.append("; ".join(reasons))
@@ -201,7 +228,7 @@ class TaskDetail:
     clauses: dict[str, list[tuple[str, str]]]  # edition -> (id, title), the plan's edition first
     depends_on: list[tuple[str, str]]  # (task id, status in words)
     needed_by: list[tuple[str, str]]
-    history: pd.DataFrame  # newest first, status codes in words
+    history: pd.DataFrame  # newest first, in words (_in_words)
     weight: str  # what the task weighs in the figures, in words
     early: str | None  # done before its operating period could end
 
@@ -230,18 +257,48 @@ def task_detail(plan: Plan, table: pd.DataFrame, history: pd.DataFrame, task_id:
 
 
 def _in_words(events: pd.DataFrame) -> pd.DataFrame:
-    """History rows as people read them: status codes as words."""
-    status = events["field"] == "status"
-    words = {"old": events["old"].where(~status, events["old"].map(values.STATUS_LABELS))}
-    words["new"] = events["new"].where(~status, events["new"].map(values.STATUS_LABELS))
-    return events.assign(**words).reset_index(drop=True)
+    """History rows as people read them: times, fields, sources and values in words, never the stored codes."""
+    fields = events["field"].tolist()
+    return pd.DataFrame(
+        {
+            "at": [time_text(at) for at in events["at"]],
+            "by": events["by"].tolist(),
+            "source": [source_text(s) for s in events["source"]],
+            "field": [field_text(f) for f in fields],
+            "old": [value_text(f, v) for f, v in zip(fields, events["old"], strict=True)],
+            "new": [value_text(f, v) for f, v in zip(fields, events["new"], strict=True)],
+        }
+    )
+
+
+def source_text(source: str) -> str:
+    """Where a change came from, in words: 'Updated in the app', 'Imported from tracker.xlsx'."""
+    kind, _, name = source.partition(":")
+    if kind in ("import", "restore") and name:
+        return f"{'Imported' if kind == 'import' else 'Restored'} from {name}"
+    return SOURCES.get(source, source)
+
+
+def value_text(field: str, value: str) -> str:
+    """A value of the history as the pages show it: statuses in words, percents with their sign, dates and times."""
+    if not value:
+        return ""
+    if value in values.STATUS_LABELS and field == "status":
+        return values.STATUS_LABELS[value]
+    if field in RECORD_CHOICES:  # a finding's status or grade, an assessment's result, a decision
+        return WORDS.get(value, value)
+    if field == "percent":
+        return f"{value} %"
+    if field in values.DATE_FIELDS or field in RECORD_DATES:
+        return day_text(dt.date.fromisoformat(value[:10]))
+    return time_text(value) if field == "verified_at" else value
 
 
 def _weight(task: Any, row: pd.Series) -> str:
     if row["status"] == "not_applicable":
         return "It is left out of the figures (not applicable)."
     share = readiness.percent_text(row["completion"])
-    progress = f"In implementation progress it weighs {task.effort_days:g} days, {share} done."
+    progress = f"In implementation progress it weighs {counted(task.effort_days, 'day')}, {share} done."
     if not task.builds_sms:
         why = "optional work" if task.kind == "sms" else f"{task.kind} work"
         return f"{progress} It counts for no clause: {why}."
@@ -252,7 +309,7 @@ def _early(task: Any, row: pd.Series, events: pd.DataFrame) -> str | None:
     """A task with an operating period marked done before the period could end: accepted, and said."""
     if not task.min_weeks or row["status"] != "done" or pd.isna(row["start"]):
         return None
-    done = events[(events["field"] == "status") & (events["new"] == "Done")]
+    done = events[(events["field"] == "status") & (events["new"] == "done")]
     if done.empty:
         return None
     day = dt.date.fromisoformat(done.iloc[0]["at"][:10])
@@ -260,7 +317,7 @@ def _early(task: Any, row: pd.Series, events: pd.DataFrame) -> str | None:
     if weeks >= task.min_weeks:
         return None
     return (
-        f"Done {weeks} weeks after its start, before its {task.min_weeks}-week operating period could end: "
+        f"Done {counted(weeks, 'week')} after its start, before its {task.min_weeks}-week operating period could end: "
         "check that the records cover the period an auditor will ask for."
     )
 
@@ -275,9 +332,14 @@ def figure_choices(overall: dict, stages: pd.DataFrame, clauses: pd.DataFrame) -
 
 
 def gate_table(gate: Gate, tasks: pd.DataFrame) -> pd.DataFrame:
-    """One row per mandatory task that keeps a gate shut: why it does, and what puts the gate at risk."""
+    """One row per mandatory task that keeps a gate shut: why it does, and what puts the gate at risk, in words
+    ("Done, not verified"; "Blocked and overdue": the due date has a column of its own)."""
     missing = pd.DataFrame(list(gate.missing), columns=["task_id", "reason"])
-    risks = pd.DataFrame([r for r in gate.risks if r["task_id"]], columns=["task_id", "reason"])
-    rows = missing.merge(risks.rename(columns={"reason": "risk"}), on="task_id", how="left").fillna({"risk": ""})
+    risks = pd.DataFrame(
+        [{"task_id": r["task_id"], "risk": risk_words(r["reason"])} for r in gate.risks if r["task_id"]],
+        columns=["task_id", "risk"],
+    )
+    rows = missing.merge(risks, on="task_id", how="left").fillna({"risk": ""})
+    rows = rows.assign(reason=rows["reason"].str.capitalize(), risk=rows["risk"].str.capitalize())
     about = tasks.loc[tasks["task_id"].isin(rows["task_id"]), ["task_id", "title", "owner", "due"]]
     return rows.merge(about, on="task_id", how="left")[["task_id", "title", "owner", "due", "reason", "risk"]]

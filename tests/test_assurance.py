@@ -129,7 +129,7 @@ def test_a_change_of_a_record_loaded_at_an_older_revision_is_a_conflict(store):
 def test_go_is_refused_for_a_gate_that_is_not_met_and_a_no_go_withdraws_a_sign_off(plan, store):
     problems = refusal(lambda: registers.decide(store, plan, 1, "go", by="Chair", today=TODAY))
     assert problems[0][:2] == ("D-0001", "decision")
-    assert problems[0][2].startswith("go needs the gate of stage 1 met; it is at risk: mandatory tasks open")
+    assert problems[0][2].startswith("go needs the gate of stage 1 met; it is at risk: kept shut by")
     assert store.records("decisions").empty
     assert refusal(lambda: registers.decide(store, plan, 0, "go_with_conditions", by="Chair", today=TODAY)) == [
         ("D-0001", "conditions", "go with conditions needs the conditions written down")
@@ -200,12 +200,12 @@ def test_ready_for_stage_2_lists_every_reason_it_is_not(plan, store):
     result, _ = figures(plan, store)
     assert not result.ready and result.open_major == ["F-0001"]
     assert result.reasons == [
-        "1 open major finding(s): F-0001",
-        "2 clause(s) with a major gap: 8.1, 8.2",
-        "2 clause(s) not assessed: 4.1, 5.1",
-        "1 minor gap(s) without a finding with an action and a due date: 5.2.1",
-        "1 open minor finding(s) without an action and a due date: F-0002",
-        "4 clause(s) not assessed by an internal audit in the last 12 months: 4.1, 5.1, 8.1, 8.2",
+        "1 open major finding: F-0001",
+        "2 clauses with a major gap: 8.1, 8.2",
+        "2 clauses not assessed: 4.1, 5.1",
+        "1 minor gap without a finding with an action and a due date: 5.2.1",
+        "1 open minor finding without an action and a due date: F-0002",
+        "4 clauses not assessed by an internal audit in the last 12 months: 4.1, 5.1, 8.1, 8.2",
         "the gate of stage 3 is not signed off by the steering committee",
     ]
 

@@ -150,16 +150,23 @@ def test_status_names_both_figures(small):
 def test_human_output_is_a_short_table(small):
     code, out, _ = small("readiness")
     lines = out.splitlines()
-    assert code == 0 and lines[0].split() == ["clause", "title", "ready", "tasks"]
-    assert lines[4].split() == ["5.1", "Leadership", "and", "commitment", "66", "%", "2"]
+    assert code == 0 and lines[0].split() == ["clause", "ready", "tasks", "title"]
+    assert lines[4].split() == ["5.1", "66", "%", "2", "Leadership", "and", "commitment"]
     code, out, _ = small("readiness", "--by", "phase")
-    assert out.splitlines()[2].split()[-3:] == ["75", "%", "3"]
+    assert out.splitlines()[2].split()[:4] == ["1", "75", "%", "3"]
     code, out, _ = small("forecast")
     assert out.splitlines()[0] == (
         "likely finish 2026-11-17 (from 2026-09-19, with no latest date: the slowest weeks made no progress); "
         "target 2026-12-31: on track"
     )
     assert out.splitlines()[-1] == timeline.FORECAST_CAVEAT
+
+
+def test_the_readiness_table_keeps_every_title_whole(demo, bundled_plan):
+    code, out, _ = demo("readiness")
+    titles = {c.title for c in bundled_plan.clauses["2018"].values()}
+    shown = [line.split("  ")[-1] for line in out.splitlines()[1:]]
+    assert code == 0 and set(shown) == titles and max(map(len, titles)) > 54
 
 
 # the demo ----------------------------------------------------------------------

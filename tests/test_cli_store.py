@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
-from support import DEMO_TODAY, run_cli
+from support import DEMO_TODAY, ROOT, run_cli
 
 from rollout.cli import main
 
@@ -69,7 +72,12 @@ def test_set_clears_a_field_with_an_empty_value_and_uses_rollout_user(cli):
         (["set", "P9.99", "status=done"], 1, "not a task of the plan"),
         (["set", "P4.03", "owner=x", "--if-revision", "7"], 1, "conflict, nothing saved"),
         (["restore", "nope"], 1, "no backup named"),
-        (["demo"], 1, "already holds progress"),
+        (
+            ["demo"],
+            1,
+            "empty data folder or database; write it to a new folder instead: python -m rollout --data NEW_FOLDER demo",
+        ),
+        (["history", "P9.99"], 1, "P9.99 is not a task of the plan, nor a record id such as F-0001"),
         (["convert", "--to", "xml"], 2, "expected csv, parquet or a postgresql:// URL"),
         (["export", "out.txt"], 1, "unknown export format"),
     ],
@@ -226,3 +234,30 @@ def test_a_damaged_history_is_listed_restored_and_blocks_saves_meanwhile(cli, de
     assert code == 0 and "history.csv restored from" in out, err
     assert (demo_data / "history.csv").read_bytes() == whole
     assert cli("set", "P4.03", "owner=x")[0] == 0
+
+
+def test_history_takes_a_record_id_as_well_as_a_task(cli):
+    code, out, err = cli("history", "F-0001")
+    assert code == 0 and "F-0001" in out and not err
+    code, out, _ = cli("history", "P4.03")
+    assert code == 0 and out == "no changes recorded yet for P4.03\n"
+
+
+def test_a_change_without_a_name_records_the_login_name_and_says_how_to_give_one(cli, monkeypatch):
+    monkeypatch.delenv("ROLLOUT_USER")
+    monkeypatch.setattr("rollout.config.getpass.getuser", lambda: "root")
+    code, _, err = cli("set", "P4.03", "owner=x")
+    assert code == 0 and "recorded as 'root', the login name; --by NAME or ROLLOUT_USER names a person" in err
+    _, out, _ = cli("history", "P4.03", "--json")
+    assert json.loads(out)[-1]["by"] == "root"
+
+
+def test_a_reader_that_stops_early_is_no_error(demo_data):
+    """`rollout readiness | head -1`: the pipe closes before the table ends."""
+    env = {**os.environ, "ROLLOUT_DATA": str(demo_data), "ROLLOUT_TODAY": DEMO_TODAY}
+    command = [sys.executable, "-m", "rollout", "readiness"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT) as process:
+        process.stdout.readline()
+        process.stdout.close()
+        err = process.stderr.read().decode()
+    assert process.returncode == 0 and err == ""

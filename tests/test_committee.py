@@ -143,9 +143,9 @@ def test_the_pack_lists_gates_and_the_decisions_they_need(scenario):
     # remaining 15.7 at a mean of 4.3 / 8 = 0.5375 a week: 205 days
     late = "the forecast 2027-01-22 is after the target 2026-12-31"
     assert gates[1]["why"] == (
-        f"mandatory tasks open: 3 not done (P1.01, P1.03, P1.04); 1 done without evidence (P1.02). At risk: {late}"
+        f"kept shut by 4 mandatory tasks: 3 not done (P1.01, P1.03, P1.04); 1 done without evidence (P1.02). At risk: {late}"
     )
-    assert gates[3]["why"] == f"mandatory tasks open: 1 not done (P3.01). At risk: 1 blocked (P3.01); {late}"
+    assert gates[3]["why"] == f"kept shut by 1 mandatory task: 1 not done (P3.01). At risk: 1 blocked (P3.01); {late}"
     decisions = pack.decisions
     assert decisions.columns.tolist() == committee.DECISION_COLUMNS
     sign_off = decisions[decisions["decision"] == committee.SIGN_OFF]

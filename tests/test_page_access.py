@@ -192,8 +192,8 @@ def test_a_contributor_sees_and_changes_the_tasks_they_own(demo_env):
     at.session_state["progress_editor"] = {"edited_rows": {0: {"notes": "Checked with the team"}}, "added_rows": [],
                                            "deleted_rows": []}  # fmt: skip
     at.run()
-    next(b for b in at.button if b.label == "Save 1 changed task(s)").click().run()
-    assert any(f"Saved 1 task(s): {task}" in s.value for s in at.success)
+    next(b for b in at.button if b.label == "Save 1 changed task").click().run()
+    assert any(f"Saved 1 task: {task}" in s.value for s in at.success)
     assert history(demo_env).iloc[-1][["by", "task_id", "field"]].tolist() == [
         "Raj Patel <raj@example.org>", task, "notes"]  # fmt: skip
 
@@ -204,7 +204,7 @@ def test_a_save_records_the_signed_in_name_and_email_never_a_typed_name(demo_env
     at.session_state["progress_editor"] = {"edited_rows": {0: {"notes": "Reviewed"}}, "added_rows": [],
                                            "deleted_rows": []}  # fmt: skip
     at.run()
-    next(b for b in at.button if b.label == "Save 1 changed task(s)").click().run()
+    next(b for b in at.button if b.label == "Save 1 changed task").click().run()
     assert history(demo_env).iloc[-1]["by"] == "Ann Lead <ann@example.org>"
 
 
@@ -216,7 +216,7 @@ def test_the_role_is_read_again_at_the_write(demo_env):
                                            "deleted_rows": []}  # fmt: skip
     at.run()
     at.user = claims("auditor")
-    next(b for b in at.button if b.label == "Save 1 changed task(s)").click().run()
+    next(b for b in at.button if b.label == "Save 1 changed task").click().run()
     assert any("your role does not allow" in e.value for e in at.error)
     assert FileStore(demo_env, load_plan(ROOT / "phases")).version() == version
 

@@ -84,6 +84,7 @@ def test_a_tab_is_filled_when_opened_and_a_long_list_in_full_on_request(demo_env
     path = readiness.critical_path(bundled_plan, table)
     assert len(path) > report.LIST_LIMIT
     assert tables(at)[-1]["Task"].tolist() == path["task_id"].head(report.LIST_LIMIT).tolist()
+    assert tables(at)[-1].columns.tolist() == ["Task", "Title", "Owner", "Due", "Status", "Remaining (days)"]
     assert not at.dataframe and any(e.label == f"All {len(path)}" for e in at.expander)
     at.session_state["committee_path"] = True
     at.run()
@@ -118,3 +119,33 @@ def test_notes_and_owners_show_as_typed(demo_env, bundled_plan):
     row = tables(page)[0].set_index("Owner").loc["R&D_lead"]
     assert row["Why"] == "*Waiting* for :red[vendor] <b>x</b>"
     assert row["About"].startswith("P2.15 Set service budgets and report costs against them")
+
+
+def test_only_web_addresses_are_drawn_as_links(demo_env, bundled_plan):
+    store = FileStore(demo_env, bundled_plan)
+    table = readiness.task_table(bundled_plan, store.load().progress)
+    today = dt.date(2026, 11, 28)
+    changes = committee.changes_since(bundled_plan, table, store.history(), committee.default_since(today), today)
+    first, second = changes.completed["task_id"].head(2)
+    evidence = {first: {"evidence": "DMS-0042"}, second: {"evidence": "https://dms.example/sms/policy.pdf"}}
+    store.save(evidence, None, by="Tester", source="ui", at=dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC))
+    page = app(PAGE)
+    completed = next(m.value for m in page.markdown if m.value.startswith("| Task"))
+    assert "[https\\:\\/\\/dms\\.example\\/sms\\/policy\\.pdf](<https://dms.example/sms/policy.pdf>)" in completed
+    assert "| DMS\\-0042 |" in completed and "](<DMS" not in completed
+
+
+def test_a_list_wider_than_a_phone_scrolls_in_its_own_row(demo_env):
+    """At 390 px the tables of the page pushed the whole page sideways: each sits in a row that scrolls instead."""
+    from streamlit.testing.v1.element_tree import Block
+
+    def rows_of_tables(node):
+        for child in getattr(node, "children", {}).values():
+            if isinstance(child, Block):
+                held = [c for c in child.children.values() if getattr(c, "type", "") == "markdown"]
+                if any(m.value.startswith("| ") for m in held):
+                    yield child.proto.flex_container
+                yield from rows_of_tables(child)
+
+    rows = list(rows_of_tables(app(PAGE).main))
+    assert len(rows) == 4 and all(r.direction == r.HORIZONTAL and not r.wrap for r in rows)

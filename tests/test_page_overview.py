@@ -35,10 +35,18 @@ def test_headline_figures_match_the_command_line_and_name_both_questions(demo_en
     ]
     for lines, phase in zip(gates, status["phases"], strict=True):
         missing = phase["gate_missing"]
-        assert not missing or lines[1].startswith("Mandatory tasks open: ")
+        assert not missing or lines[1].startswith(f"Kept shut by {len(missing)} mandatory tasks: ")
     badges = [m.value.split("  \n")[1] for m in at.markdown if "-badge[" in m.value]
     assert badges == [ui.badge(p["gate"]) for p in status["phases"]]
     assert gates_rule_shown(at)
+
+
+def test_a_gate_is_explained_in_the_committee_pages_words(demo_env):
+    """A done task without verified evidence reads as such, never as an open task, on both pages."""
+    overview = [c.value.split("  \n")[1] for c in app().caption if " of its work done · " in c.value]
+    committee = tables(app("pages/6_Steering_committee.py"))[1]["Why"].tolist()
+    assert overview == committee
+    assert overview[2].startswith("Kept shut by 30 mandatory tasks: 2 done, not verified (P2.02, P2.11); 28 not done")
 
 
 def gates_rule_shown(at) -> bool:
@@ -100,3 +108,14 @@ def test_the_demo_is_written_to_its_own_folder_and_the_users_stays_empty(tmp_pat
     assert not (user_data / "progress.csv").exists()
     next(b for b in at.sidebar.button if b.label == "Leave the demo").click().run()
     assert "demo_dir" not in at.session_state and metrics(at)["Tasks done"] == "0 of 115"
+
+
+def test_the_sidebar_offers_the_demo_whatever_the_data(tmp_path, monkeypatch, demo_data):
+    """Started on an empty folder, with data of one's own, or after the welcome was left: the demo stays one click away."""
+    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
+    for folder in (tmp_path / "empty", demo_data):
+        monkeypatch.setenv("ROLLOUT_DATA", str(folder))
+        at = app()
+        at.session_state["welcomed"] = True  # "Start tracking on this plan" was chosen: no welcome any more
+        at.run()
+        assert [b.label for b in at.sidebar.button] == ["Explore a demo rollout"], folder

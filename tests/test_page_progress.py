@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from support import app
 
+import ui
 from rollout.plan import load_plan
 from rollout.stores.files import FileStore
 
@@ -41,14 +42,14 @@ def test_an_edit_in_the_data_editor_lands_in_the_store(demo_env):
     at = app(PAGE)
     i = position(at, "P3.01")
     edit(at, {i: {"status": "in_progress", "percent": 30, "owner": "Kim", "due": "2027-01-15"}})
-    assert save_button(at).label == "Save 1 changed task(s)"
+    assert save_button(at).label == "Save 1 changed task"
     save_button(at).click().run()
     assert not at.exception
     saved = row(demo_env, "P3.01")
     assert (saved["status"], saved["percent"], saved["owner"], str(saved["due"].date())) == (
         "in_progress", 30, "Kim", "2027-01-15")  # fmt: skip
     assert saved["updated_by"] == "Page Tester"
-    assert any("Saved 1 task(s): P3.01" in s.value for s in at.success)
+    assert any("Saved 1 task: P3.01" in s.value for s in at.success)
     history = store_of(demo_env).history("P3.01")
     assert set(history["source"]) == {"ui"} and "owner" in set(history["field"])
 
@@ -71,7 +72,7 @@ def test_a_conflict_shows_both_values_and_overwrites_nothing(demo_env):
     assert any("someone else changed these tasks" in e.value for e in at.error)
     conflict = next(d.value for d in at.dataframe if "Saved by them" in d.value.columns)
     assert conflict.iloc[0][["Task", "Field", "Saved by them", "Yours", "Changed by"]].tolist() == [
-        "P3.02", "owner", "Theirs", "Mine", "Other Lead"]  # fmt: skip
+        "P3.02", "Owner", "Theirs", "Mine", "Other Lead"]  # fmt: skip
     assert row(demo_env, "P3.02")["owner"] == "Theirs"
     next(b for b in at.button if b.label == "Save mine over theirs").click().run()
     assert row(demo_env, "P3.02")["owner"] == "Mine"
@@ -93,11 +94,77 @@ def test_the_name_is_remembered_across_pages(demo_env):
     assert at.sidebar.text_input[0].value == "Ada" and at.session_state["user"] == "Ada"
 
 
-def test_one_task_can_be_saved_through_the_form(demo_env):
+def test_one_task_can_be_saved_through_the_form_which_stays_open_for_the_next(demo_env):
     at = app(PAGE)
+    at.session_state["progress_one_task"] = True  # the expander, opened
+    at.run()
     form_status = next(s for s in at.selectbox if s.label == "Status" and s.key is None)
     form_status.set_value("done")
     next(t for t in at.text_input if t.label == "Evidence (a link or reference)").set_value("https://example.org/p001")
     next(b for b in at.button if b.label == "Save this task").click().run()
     saved = row(demo_env, "P0.01")
     assert saved["evidence"] == "https://example.org/p001"
+    assert [e.proto.expanded for e in at.expander if e.label == "Update one task"] == [True]
+    assert any(b.label == "Save this task" for b in at.button)
+
+
+def test_the_table_shows_statuses_in_words_and_empty_dates_empty(demo_env):
+    at = app(PAGE)
+    grid = at.dataframe[0]
+    assert set(grid.value["status"]) <= {"Not started", "In progress", "Blocked", "Done", "Not applicable"}
+    assert grid.proto.HasField("placeholder") and grid.proto.placeholder == ""  # not "None"
+
+
+def test_a_status_set_alone_shows_the_percent_it_will_be_saved_with(demo_env):
+    at = app(PAGE)
+    started, fresh = position(at, "P2.13"), position(at, "P3.01")
+    edit(at, {started: {"status": "Done"}, fresh: {"percent": 40}})
+    shown = at.dataframe[0].value.set_index("task_id")
+    assert shown.loc["P2.13", "percent"] == 100 and shown.loc["P3.01", "status"] == "In progress"
+    save_button(at).click().run()
+    assert (row(demo_env, "P2.13")["percent"], row(demo_env, "P3.01")["status"]) == (100, "in_progress")
+
+
+def test_the_stage_filter_reads_all_stages_while_edits_wait(demo_env):
+    at = app(PAGE)
+    edit(at, {position(at, "P3.02"): {"owner": "Mine"}})
+    stage = at.selectbox(key="progress_stage")
+    assert stage.disabled and stage.value == "All stages" and stage.index == 0
+    save_button(at).click().run()
+    assert at.selectbox(key="progress_stage").value == "All stages"
+
+
+def test_asking_for_a_name_stops_once_the_name_is_typed(demo_env, monkeypatch):
+    monkeypatch.delenv("ROLLOUT_USER")
+    monkeypatch.setattr("rollout.config.getpass.getuser", lambda: "root")  # a login name the app does not take
+    at = app(PAGE)
+    edit(at, {position(at, "P3.02"): {"owner": "Mine"}})
+    save_button(at).click().run()
+    assert [e.value for e in at.error] == [ui.NAME_NEEDED]
+    at.sidebar.text_input[0].set_value("Ada").run()
+    assert not at.error and save_button(at).label == "Save 1 changed task"
+
+
+def test_the_one_task_form_pairs_its_fields_in_reading_order(demo_env):
+    """On a phone the columns stack: status must come before percent, start before due."""
+    at = app(PAGE)
+    at.session_state["progress_one_task"] = True
+    at.run()
+    order = _reading_order(at)
+    form = order[order.index("Task") :]
+    fields = ["Status", "Percent", "Owner", "Evidence (a link or reference)", "Start", "Due"]
+    assert [label for label in form if label in fields] == fields
+
+
+def _reading_order(at) -> list[str]:
+    """The labels of the page's widgets in the order the page lays them out (a phone stacks them so)."""
+    found = []
+
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            if hasattr(child, "label") and not hasattr(child, "children"):
+                found.append(child.label)
+            walk(child)
+
+    walk(at.main)
+    return found

@@ -55,6 +55,29 @@ def test_plan_page_shows_one_task_in_full_with_its_history(demo_env):
     history = next(d.value for d in at.dataframe if "field" in d.value.columns)
     assert len(history) >= 3 and set(history["by"]) <= {"Tom Okafor", "Priya Natarajan", "Marta Kowalska"}
     assert "Done" in set(history["new"]) and "done" not in set(history["new"])  # statuses in words
+    assert set(history["source"]) == {"Updated in the app"} and "Status" in set(history["field"])
+    assert not history["at"].str.contains(r"\d-\d\dT").any() and history["at"].str.endswith(" UTC").all()
+    assert set(at.dataframe[0].value["kind"]) <= {"SMS", "Project", "Certification"}
+
+
+def grids(at) -> list:
+    """Every data grid the page drew, with the text it writes in an empty cell."""
+    return [d.proto.placeholder if d.proto.HasField("placeholder") else "None" for d in at.dataframe]
+
+
+def test_no_grid_writes_none_in_an_empty_cell(demo_env):
+    shown = []
+    at = app("pages/1_Plan.py")
+    at.session_state["plan_tasks"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    shown += grids(at.run())
+    at.query_params["stage"] = "2"
+    shown += grids(at.switch_page("pages/3_Readiness.py").run())
+    at.session_state["timeline_view"] = "Critical path (18 tasks)"
+    shown += grids(at.switch_page("pages/4_Timeline.py").run())
+    for tab in ("Conformity by clause", "Findings (4 open)", "Internal audit coverage"):
+        at.session_state["assurance_view"] = tab
+        shown += grids(at.switch_page("pages/7_Assurance.py").run())
+    assert len(shown) == 8 and set(shown) == {""}
 
 
 def test_readiness_page_charts_carry_the_cli_figures(demo_env, capsys):
@@ -100,12 +123,12 @@ def test_a_gate_link_opens_that_stage(demo_env):
     at.switch_page("pages/3_Readiness.py").run()
     expanded = [e for e in at.expander if e.proto.expanded]
     assert [e.label.split(" ·")[0] for e in expanded] == ["Phase 2: Extend and integrate"]
-    states = [m.value for m in at.markdown if m.value.startswith(("**At risk:**", "**Not met:**", "**Waiting:**"))]
+    states = [m.value for m in at.markdown if m.value.startswith("**Gate ")]
     assert len(states) == 1, "a closed gate is filled only when opened"
     at.session_state["gate_3"] = True
     at.run()
-    states = [m.value for m in at.markdown if m.value.startswith(("**At risk:**", "**Not met:**", "**Waiting:**"))]
-    assert len(states) == 2 and states[1].startswith("**Not met:**")
+    states = [m.value for m in at.markdown if m.value.startswith("**Gate ")]
+    assert len(states) == 2 and states[1].startswith("**Gate not met.** Kept shut by 17 mandatory tasks")
 
 
 def test_timeline_page_shows_the_forecast_burnup_gantt_and_critical_path(demo_env, capsys):
@@ -127,6 +150,16 @@ def test_timeline_page_shows_the_forecast_burnup_gantt_and_critical_path(demo_en
     at.session_state["timeline_view"] = path_tab
     at.run()
     assert not at.get("plotly_chart") and at.dataframe[0].value["task_id"].tolist()
+
+
+def test_the_critical_path_names_owner_and_due_and_gives_the_title_room(demo_env):
+    at = app("pages/4_Timeline.py")
+    at.session_state["timeline_view"] = next(t.label for t in at.tabs if t.label.startswith("Critical path"))
+    at.run()
+    grid = at.dataframe[0]
+    assert grid.value.columns.tolist() == ["task_id", "title", "owner", "due", "status", "remaining"]
+    widths = {k: v.get("width") for k, v in json.loads(grid.proto.columns).items()}
+    assert widths["title"] > widths["owner"] >= 120  # a whole name next to a long title, at 1280 px
 
 
 def test_a_rerun_that_changes_nothing_rereads_and_recomputes_nothing(demo_env, monkeypatch):

@@ -260,7 +260,7 @@ def test_gate_at_risk_when_a_mandatory_task_is_overdue_or_blocked(plan, table):
     assert (overdue.state, overdue.risks) == ("at risk", ({"task_id": "P1.01", "reason": "overdue (due 2026-06-20)"},))
     blocked = gate(plan, table, 2)
     assert blocked.state == "at risk" and blocked.risks == ({"task_id": "P2.01", "reason": "blocked"},)
-    assert blocked.why() == "mandatory tasks open: 1 not done (P2.01). At risk: 1 blocked (P2.01)"
+    assert blocked.why() == "kept shut by 1 mandatory task: 1 not done (P2.01). At risk: 1 blocked (P2.01)"
 
 
 def test_gate_not_met_without_a_risk(plan, table):

@@ -216,6 +216,13 @@ def test_no_forecast_before_three_weeks_show_progress(scenario):
     assert result.as_json()["likely"] is None and not result.late
 
 
+def test_the_reason_for_no_forecast_counts_one_week_in_the_singular(scenario):
+    plan = one_task_plan(scenario[0])
+    log = steady_history([0, 0, 0, 0, 0, 0, 0, 10])
+    result = timeline.plan_forecast(plan, one_task_table(plan, "in_progress", 10), log, TODAY)
+    assert result.reason == "no forecast yet: 1 of the last 8 weeks shows progress; at least 3 are needed"
+
+
 def test_no_forecast_when_done_effort_shrank(scenario):
     plan = one_task_plan(scenario[0])
     log = steady_history([20, 22, 24, 26, 26, 26, 26, 26, 5])  # velocities 2, 2, 2, 0, 0, 0, 0, -21

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 
 from rollout import config, readiness, values
@@ -13,6 +14,7 @@ from rollout.cli.common import (
     Printable,
     UsageError,
     advised,
+    by_of,
     emit_json,
     loaded,
     locations,
@@ -23,10 +25,12 @@ from rollout.cli.common import (
 )
 from rollout.plan import EDITION_NAMES, PlanError
 from rollout.progress import ChangeError, ConflictError, StoreError
+from rollout.records import is_record_id
 from rollout.stores import open_store
 from rollout.stores.files import FORMATS, FileStore
 from rollout.summary import IMPLEMENTED, PROGRESS, done_text, implemented_text
 from rollout.timeline import FORECAST_CAVEAT
+from rollout.words import counted
 
 
 # commands ----------------------------------------------------------------------
@@ -55,7 +59,7 @@ def cmd_status(args: argparse.Namespace) -> None:
     print(f"{IMPLEMENTED}: {implemented_text(summary)}")
     print(f"{'stage':<6}{'name':<48}{'tasks':>6}{'done':>6}{'progress':>10}  gate")
     for p, gate in zip(summary["phases"], figures.gates, strict=True):
-        state = gate.state + (f" ({len(gate.missing)} open)" if gate.missing else "")
+        state = gate.state + (f", kept shut by {counted(len(gate.missing), 'task')}" if gate.missing else "")
         progress = readiness.percent_text(p["readiness"])
         print(f"{p['stage']:<6}{p['name'][:46]:<48}{p['tasks']:>6}{p['done']:>6}{progress:>10}  {state}")
     print(f"forecast: {figures.forecast.sentence()}")
@@ -75,7 +79,7 @@ def cmd_set(args: argparse.Namespace) -> None:
     if args.task_id not in plan.tasks:
         raise CliError(f"set: {args.task_id} is not a task of the plan")
     revisions = {args.task_id: args.if_revision} if args.if_revision is not None else None
-    result = store.save({args.task_id: changes}, revisions, by=config.user(args.by), source="cli")
+    result = store.save({args.task_id: changes}, revisions, by=by_of(args), source="cli")
     if not result.history_rows:
         print(f"{args.task_id}: nothing changed")
         return
@@ -89,13 +93,14 @@ def cmd_verify(args: argparse.Namespace) -> None:
     plan = plan_of(args)
     if args.task_id not in plan.tasks:
         raise CliError(f"verify: {args.task_id} is not a task of the plan")
-    result = store_of(args, plan).verify([args.task_id], by=config.user(args.by), source="cli")
-    print(f"{args.task_id}: verified by {config.user(args.by)} (change {result.seq})")
+    by = by_of(args)
+    result = store_of(args, plan).verify([args.task_id], by=by, source="cli")
+    print(f"{args.task_id}: verified by {by} (change {result.seq})")
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
     plan = plan_of(args)
-    result = store_of(args, plan).migrate(by=config.user(args.by))
+    result = store_of(args, plan).migrate(by=by_of(args))
     moved = [(old, new) for old, new in plan.renames.items() if new in result.tasks]
     print(
         f"carried {len(moved)} renamed tasks over (change {result.seq}): " + ", ".join(f"{o} -> {n}" for o, n in moved)
@@ -107,6 +112,9 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 def cmd_history(args: argparse.Namespace) -> None:
     plan = plan_of(args)
     frame = store_of(args, plan).history(args.task_id)
+    known = not args.task_id or args.task_id in plan.tasks or is_record_id(args.task_id)
+    if frame.empty and not known:  # a task that left the plan keeps its history, shown above
+        raise CliError(f"history: {args.task_id} is not a task of the plan, nor a record id such as F-0001")
     if args.json:
         emit_json(frame.to_dict("records"))
         return
@@ -143,28 +151,31 @@ def cmd_compact(args: argparse.Namespace) -> None:
 def cmd_restore(args: argparse.Namespace) -> None:
     store = store_of(args, plan_of(args))
     if args.to_seq is not None:
-        result = store.restore_to(args.to_seq, by=config.user(args.by))
+        result = store.restore_to(args.to_seq, by=by_of(args))
         print(f"restored the progress of change {args.to_seq}: {len(result.tasks)} tasks changed (change {result.seq})")
         return
     if args.backup is None:
         names = store.restorable()
         print("\n".join(names) if names else f"no backups in {store.location} yet; restore to a change with --to-seq N")
         return
-    result = store.restore(args.backup, by=config.user(args.by))
+    result = store.restore(args.backup, by=by_of(args))
     if result.repaired:
         print(f"restored {args.backup}: {result.repaired}")
     elif result.tasks:
-        print(f"restored {args.backup}: {len(result.tasks)} tasks changed (change {result.seq})")
+        print(f"restored {args.backup}: {counted(len(result.tasks), 'task')} changed (change {result.seq})")
     else:
         print(f"{args.backup} matches the current progress; nothing changed")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from rollout.demo import write_demo
+    from rollout.demo import FolderNotEmpty, write_demo
 
     plan = plan_of(args)
     store = store_of(args, plan, existing=False)
-    saves = write_demo(plan, store, config.today(args.today))
+    try:
+        saves = write_demo(plan, store, config.today(args.today))
+    except FolderNotEmpty as exc:
+        raise CliError(f"{exc}; write it to a new folder instead: python -m rollout --data NEW_FOLDER demo") from None
     print(f"wrote the demo into {store.location}: {saves} saves")
 
 
@@ -176,11 +187,12 @@ def cmd_readiness(args: argparse.Namespace) -> None:
         emit_json(records)
         return
     depths = frame["depth"].tolist() if "depth" in frame else [0] * len(frame)
-    print(f"{'stage' if args.by in ('stage', 'phase') else 'clause':<16}{'title':<56}{'ready':>9}{'tasks':>7}")
+    # the title last, in full: a column of its own would cut the long ones
+    print(f"{'stage' if args.by in ('stage', 'phase') else 'clause':<16}{'ready':>9}{'tasks':>7}  title")
     for record, depth in zip(records, depths, strict=True):
         name = "  " * depth + str(record["id"])
         ready = readiness.percent_text(record["readiness"])
-        print(f"{name:<16}{record['title'][:54]:<56}{ready:>9}{record['tasks']:>7}")
+        print(f"{name:<16}{ready:>9}{record['tasks']:>7}  {record['title']}")
 
 
 def cmd_forecast(args: argparse.Namespace) -> None:
@@ -292,7 +304,7 @@ def run(argv: list[str] | None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except PlanError as exc:
-        print(f"the plan has {len(exc.issues)} error(s):\n{exc}", file=sys.stderr)
+        print(f"the plan has {counted(len(exc.issues), 'error')}:\n{exc}", file=sys.stderr)
         return 1
     except ConflictError as exc:
         print(str(exc), file=sys.stderr)
@@ -300,6 +312,9 @@ def run(argv: list[str] | None) -> int:
     except ChangeError as exc:
         print(f"refused, nothing saved:\n{exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader stopped early (`| head`): nothing failed, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at exit, when Python flushes
+        return 0
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.advice:

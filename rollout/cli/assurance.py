@@ -7,7 +7,7 @@ import argparse
 import pandas as pd
 
 from rollout import assurance, config, registers
-from rollout.cli.common import UsageError, emit_json, overview_of, plan_of, store_of
+from rollout.cli.common import UsageError, by_of, emit_json, overview_of, plan_of, store_of
 from rollout.records import ASSESSMENT_SOURCES, DECISIONS, FINDING_SOURCES, FINDINGS, GRADES, RESULTS, WORDS
 
 
@@ -15,7 +15,7 @@ def cmd_assess(args: argparse.Namespace) -> None:
     plan = plan_of(args)
     store = store_of(args, plan)
     result = registers.assess(
-        store, args.clause, args.result, by=config.user(args.by), source=args.source, on=args.on,
+        store, args.clause, args.result, by=by_of(args), source=args.source, on=args.on,
         evidence=args.evidence or "", notes=args.notes or "", today=config.today(),
     )  # fmt: skip
     print(
@@ -53,7 +53,7 @@ def cmd_finding_add(args: argparse.Namespace) -> None:
     plan = plan_of(args)
     fields = {"clauses": args.clauses, "grade": args.grade, "source": args.source, "description": args.text}
     fields |= {k: v for k, v in (("owner", args.owner), ("due", args.due)) if v}
-    result = registers.add_findings(store_of(args, plan), [fields], by=config.user(args.by))
+    result = registers.add_findings(store_of(args, plan), [fields], by=by_of(args))
     print(result.tasks[0])
 
 
@@ -66,7 +66,7 @@ def cmd_finding_set(args: argparse.Namespace) -> None:
         fields[name] = value
     plan = plan_of(args)
     result = registers.change_finding(
-        store_of(args, plan), args.finding_id, fields, by=config.user(args.by), revision=args.if_revision
+        store_of(args, plan), args.finding_id, fields, by=by_of(args), revision=args.if_revision
     )
     print(
         f"{args.finding_id}: saved as change {result.seq}"
@@ -104,7 +104,7 @@ def _finding_json(row: pd.Series) -> dict:
 def cmd_decide(args: argparse.Namespace) -> None:
     plan = plan_of(args)
     result = registers.decide(
-        store_of(args, plan), plan, args.stage, args.decision, by=config.user(args.by), on=args.on,
+        store_of(args, plan), plan, args.stage, args.decision, by=by_of(args), on=args.on,
         conditions=args.conditions or "", minutes=args.minutes or "", today=config.today(),
     )  # fmt: skip
     print(

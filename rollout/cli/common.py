@@ -7,6 +7,7 @@ import io
 import json
 import re
 import shlex
+import sys
 
 from rollout import config, overview, readiness
 from rollout.plan import Plan, load_plan
@@ -58,6 +59,15 @@ def overview_of(args: argparse.Namespace) -> tuple[Plan, overview.Overview]:
     """The plan and the figures of its overview, read from the cache when no file changed."""
     plan = plan_of(args)
     return plan, overview.load(plan, store_of(args, plan), config.today())
+
+
+def by_of(args: argparse.Namespace) -> str:
+    """Who makes a change: --by, else ROLLOUT_USER, else the login name. The CLI never refuses for want of --by: a
+    login name that names nobody in particular (root) is recorded as it is, with a note on how to name the person."""
+    name = config.user(args.by)
+    if name in config.NOT_A_PERSON:
+        print(f"note: recorded as {name!r}, the login name; --by NAME or ROLLOUT_USER names a person", file=sys.stderr)
+    return name
 
 
 def emit_json(data: object) -> None:

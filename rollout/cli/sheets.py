@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from rollout import config, values
-from rollout.cli.common import CliError, UsageError, loaded, outside, plan_of, store_of
+from rollout import values
+from rollout.cli.common import CliError, UsageError, by_of, loaded, outside, plan_of, store_of
 from rollout.records import FINDING_SOURCES
 from rollout.sheets.limits import Remedy, SpreadsheetError
 from rollout.sheets.targets import IGNORE, TARGETS
@@ -104,7 +104,7 @@ def _save(args: argparse.Namespace, preview, apply, saved) -> None:
     if args.dry_run:
         print("dry run: nothing saved")
         return
-    result = apply(config.user(args.by))
+    result = apply(by_of(args))
     skipped = f"; {preview.refusals()}, not applied" if preview.refused else ""
     print(
         f"saved as change {result.seq}: {saved(result)}{skipped}"

@@ -19,6 +19,7 @@ EDITION_NAMES = {
     "2011": "ISO/IEC 20000-1:2011 (withdrawn)",
 }
 KINDS = ("sms", "project", "certification")  # only sms tasks build the SMS and count for clause readiness
+KIND_LABELS = {"sms": "SMS", "project": "Project", "certification": "Certification"}  # as people read them
 STAGES = (0, 1, 2, 3, 4)
 STAGE_FILE = re.compile(r"^phase-(\d+)(-[a-z0-9-]+)?\.ya?ml$")
 TASK_ID = re.compile(r"^P(\d)\.(\d+)$")

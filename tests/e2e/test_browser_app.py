@@ -68,7 +68,7 @@ def test_an_edit_in_the_data_editor_survives_a_reload(app_server, page):
     cell_editor.press("Enter")
     expect(page.get_by_test_id("glide-cell-6-2")).to_have_text("Owner From Browser")
     wait_ready(page)
-    page.get_by_role("button", name="Save 1 changed task(s)").click()
+    page.get_by_role("button", name="Save 1 changed task").click()
     success = page.get_by_test_id("stAlertContentSuccess")
     expect(success).to_contain_text("P0.03")
     page.reload()

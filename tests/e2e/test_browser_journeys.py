@@ -61,7 +61,7 @@ def test_evidence_typed_into_the_progress_grid_is_saved_as_typed(app_server, pag
     page.keyboard.type(typed, delay=30)
     page.keyboard.press("Enter")
     wait_ready(page)
-    page.get_by_role("button", name="Save 1 changed task(s)").click()
+    page.get_by_role("button", name="Save 1 changed task").click()
     page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
     task = page.locator('[data-testid="stAlertContentSuccess"]').inner_text().split(": ")[-1].rstrip(".")
     saved = pd.read_csv(data / "progress.csv", dtype=str, keep_default_na=False).set_index("task_id")

@@ -36,7 +36,7 @@ def test_a_lead_edits_a_task_in_the_grid_and_the_history_names_them(signed_in_se
     page.keyboard.type(typed, delay=30)
     page.keyboard.press("Enter")
     wait_ready(page)
-    page.get_by_role("button", name="Save 1 changed task(s)").click()
+    page.get_by_role("button", name="Save 1 changed task").click()
     page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
     task = page.locator('[data-testid="stAlertContentSuccess"]').inner_text().split(": ")[-1].rstrip(".")
     history = pd.read_csv(data / "history.csv", keep_default_na=False)

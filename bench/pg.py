@@ -17,8 +17,10 @@ import functools
 import importlib.util
 import io
 import itertools
-import multiprocessing
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -133,7 +135,7 @@ def measure_pg_save(sizes, paired, Case, note) -> list:
     return [Case(f"{tasks:,} tasks, {long:,} vs {short:,} rows", measured, baseline)]
 
 
-def _writer(url: str, phases: str, worker: int, saves: int, start: float, run: str) -> list[float]:
+def _writer(url: str, phases: str, saves: int, start: float, run: str, worker: int) -> list[float]:
     """One writer process: ``saves`` saves of its own tasks, each timed; waits for the common start."""
     store = SqlStore(url, load_plan(phases))
     mine = [t for i, t in enumerate(sorted(store.task_ids)) if i % WRITERS == worker]
@@ -153,19 +155,31 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
 
+def _writers(url: str, phases: str, workers: range, saves: int, start: float, run: str) -> list[list[float]]:
+    """Each writer in a process of its own, started as a script: a spawned pool would re-run whatever module
+    is ``__main__`` by then (after AppTest, the app's script)."""
+    command = [sys.executable, __file__, url, phases, str(saves), str(start), run]
+    processes = [subprocess.Popen([*command, str(w)], stdout=subprocess.PIPE, text=True) for w in workers]
+    times = []
+    for process in processes:
+        out, _ = process.communicate(timeout=600)
+        if process.returncode:
+            raise RuntimeError(f"writer process failed (exit {process.returncode})")
+        times.append(json.loads(out))
+    return times
+
+
 def measure_pg_writers(sizes, paired, Case, note) -> list:
     tasks, rows = sizes.load[-1]
     saves = 50 if sizes.repeats > 1 else 10
     work = generate.workload(tasks, rows)
     note(f"pg_writers: {WRITERS} processes x {saves} saves against 1 process, {tasks:,} tasks")
-    context = multiprocessing.get_context("spawn")
     server = cluster()
     url = filled(server, "writers", work)
     first = SqlStore(url, load_plan(work.phases)).load().seq
-    with context.Pool(WRITERS) as pool:
-        alone = pool.apply(_writer, (url, str(work.phases), 0, saves, time.time(), "alone"))
-        start = time.time() + 2  # every process connected and waiting
-        together = pool.starmap(_writer, [(url, str(work.phases), w, saves, start, "together") for w in range(WRITERS)])
+    (alone,) = _writers(url, str(work.phases), range(1), saves, time.time(), "alone")
+    start = time.time() + 3  # every process started, connected and waiting
+    together = _writers(url, str(work.phases), range(WRITERS), saves, start, "together")
     kept = SqlStore(url, load_plan(work.phases)).load().seq - first - len(alone)
     if kept != WRITERS * saves:
         raise RuntimeError(f"{WRITERS * saves - kept} of {WRITERS * saves} concurrent saves were lost")
@@ -205,3 +219,8 @@ def measure_pg_refresh(sizes, paired, Case, note, serve, chromium) -> list:
             waits.append(time.perf_counter() - began)
             time.sleep(1)
     return [Case(f"worst of {len(waits)} saves elsewhere, seconds (limit 2 s)", max(waits), 1.0)]
+
+
+if __name__ == "__main__":  # one writer of pg_writers: prints its save times as JSON
+    url, phases, saves, start, run, worker = sys.argv[1:]
+    print(json.dumps(_writer(url, phases, int(saves), float(start), run, int(worker))))

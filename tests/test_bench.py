@@ -11,7 +11,7 @@ from numbers import Real
 import pytest
 from support import ROOT
 
-TARGETS = {"load", "save", "import", "rerun", "browser"}
+TARGETS = {"load", "save", "import", "rerun", "browser", "pg_load", "pg_save", "pg_writers", "pg_refresh"}
 
 
 @pytest.mark.slow

@@ -198,7 +198,7 @@ def test_the_command_line_never_prints_a_terminal_control_character(cli):
     for args in (["history", "P4\x1b[2J"], ["set", "P9\x1b]0;owned\x07", "owner=x"], ["set", "P4.03", "notes=\x9b1m"]):
         _, out, err = cli(*args)
         assert not any(c in out + err for c in "\x1b\x07\x9b"), out + err
-    assert "P4\\u001b[2J" in cli("history", "P4\x1b[2J")[1]
+    assert "P4\\u001b[2J" in cli("history", "P4\x1b[2J")[2]
 
 
 def test_escaped_json_still_reads_as_the_same_values():

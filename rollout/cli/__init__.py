@@ -313,7 +313,7 @@ def run(argv: list[str] | None) -> int:
         print(f"refused, nothing saved:\n{exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader stopped early (`| head`): nothing failed, nothing to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at exit, when Python flushes
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # nor at exit, when Python flushes
         return 0
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,15 +1,17 @@
-"""Text people typed never reaches the browser as Markdown: no image from another host loads, no link hides where
-it leads, no :red[...] or $math$ dresses it up. It shows as typed, escaped inside Markdown or in an element that
-reads no Markdown (a data grid, plain text)."""
+"""Text people typed, or a store holds, never reaches the browser as Markdown: no image from another host loads,
+no link hides where it leads, no :red[...] or $math$ dresses it up. It shows as typed, escaped inside Markdown or
+in an element that reads no Markdown (a data grid, plain text)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 
 from google.protobuf.message import Message
-from support import DEMO_TODAY, app
+from support import DEMO_TODAY, app, shown
 
 from rollout import registers
+from rollout.records import OPEN
 from rollout.stores.files import FileStore
 
 HOSTILE = (
@@ -116,3 +118,54 @@ def test_typed_text_shows_as_typed_on_every_page(demo_env, bundled_plan):
 
     showed = visit_all(prepare=open_first_task)
     assert set(PAGES) - showed == {"pages/5_Import.py"}, "every other page shows typed text"
+
+
+def test_a_name_refused_by_the_store_is_quoted_as_typed(demo_env):
+    """The store refuses a name with a control character and says which name: the message quotes it."""
+    at = app("pages/2_Progress.py")
+    at.session_state["user"] = HOSTILE + "\x07"
+    tasks = list(at.session_state["progress_base"]["frame"]["task_id"])
+    at.session_state["progress_editor"] = {
+        "edited_rows": {tasks.index("P3.01"): {"owner": "Kim"}}, "added_rows": [], "deleted_rows": []
+    }  # fmt: skip
+    at.run()
+    next(b for b in at.button if b.label == "Save 1 changed task").click().run()
+    assert any("control character" in e.value for e in at.error)
+    assert_shown_as_typed(at, "the refusal")
+
+
+# text a damaged store holds --------------------------------------------------------
+def spoil(path) -> None:
+    """A progress file whose first task has the hostile text for its status."""
+    rows = list(csv.DictReader(path.open(newline="")))
+    rows[0]["status"] = HOSTILE
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_damaged_store_is_quoted_as_it_holds_on_every_page(demo_env, bundled_plan):
+    spoil(demo_env / "progress.csv")
+    spoil(demo_env / "backups" / FileStore(demo_env, bundled_plan).backups()[-1])  # its restore is refused too
+    showed = visit_all()
+    assert showed == set(PAGES), "every page says what the damaged file holds"
+    at = app()
+    next(b for b in at.button if b.label.startswith("Restore")).click().run()
+    assert "choose another backup" in shown(at.error[-1].value)
+    assert_shown_as_typed(at, "the refused restore")
+
+
+def test_a_record_id_a_store_holds_is_quoted_as_typed(demo_env, bundled_plan):
+    findings = demo_env / "findings.csv"
+    saved = FileStore(demo_env, bundled_plan).load().records["findings"]
+    first = saved.loc[saved["status"].isin(OPEN), "id"].iloc[0]  # the first row the register shows
+    findings.write_text(findings.read_text().replace(first, HOSTILE))
+    at = app("pages/7_Assurance.py")
+    at.session_state["assurance_view"] = next(t.label for t in at.tabs if t.label.startswith("Findings"))
+    at.run()
+    at.session_state["findings_editor"] = {"edited_rows": {0: {"action": "Act"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.label == "Save 1 changed finding").click().run()
+    assert at.success and HOSTILE in shown(at.success[0].value)
+    assert_shown_as_typed(at, "the saved finding")

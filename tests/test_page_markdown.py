@@ -1,14 +1,15 @@
-"""Text people typed, or a store holds, never reaches the browser as Markdown: no image from another host loads,
-no link hides where it leads, no :red[...] or $math$ dresses it up. It shows as typed, escaped inside Markdown or
-in an element that reads no Markdown (a data grid, plain text)."""
+"""Text people typed, or a store or a spreadsheet holds, never reaches the browser as Markdown: no image from
+another host loads, no link hides where it leads, no :red[...] or $math$ dresses it up. It shows as typed, escaped
+inside Markdown or in an element that reads no Markdown (a data grid, plain text)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 
+import openpyxl
 from google.protobuf.message import Message
-from support import DEMO_TODAY, app, shown
+from support import DEMO_TODAY, ROOT, app, shown
 
 from rollout import registers
 from rollout.records import OPEN
@@ -169,3 +170,42 @@ def test_a_record_id_a_store_holds_is_quoted_as_typed(demo_env, bundled_plan):
     next(b for b in at.button if b.label == "Save 1 changed finding").click().run()
     assert at.success and HOSTILE in shown(at.success[0].value)
     assert_shown_as_typed(at, "the saved finding")
+
+
+# text of a spreadsheet -----------------------------------------------------------
+FILE = HOSTILE.replace("/", "_")  # a file's name, as a browser sends it: no folder
+
+
+def upload(at, name: str, content: bytes, kind: str = "application/octet-stream"):
+    return at.file_uploader(key="import_file").set_value((name, content, kind)).run()
+
+
+def test_a_spreadsheet_is_quoted_as_it_holds(demo_env, tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "$x^2$ <b>"  # a sheet's name may hold neither : / nor [ ]
+    book.active.append(["Task ID", "Status", HOSTILE])
+    book.active.append(["P3.01", HOSTILE, HOSTILE])
+    book.active.append(["P3.02", "In progress", HOSTILE])
+    book.create_sheet("$x^2$ too").append(["a", "b"])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    at = upload(app("pages/5_Import.py"), f"{FILE}.xlsx", path.read_bytes())
+    assert_shown_as_typed(at, "the preview")
+    at.checkbox(key="import_valid_only").check().run()
+    next(b for b in at.button if b.label.startswith("Apply")).click().run()
+    assert at.success and FILE in shown(at.success[0].value)
+    assert_shown_as_typed(at, "the import done")
+
+
+def test_a_refused_spreadsheet_is_named_as_typed(demo_env):
+    def refused(at, says: str) -> None:
+        assert len(at.error) == 1 and says in shown(at.error[0].value) and FILE in shown(at.error[0].value)
+        assert_shown_as_typed(at, says)
+
+    page = app("pages/5_Import.py")
+    refused(upload(page, f"{FILE}.xlsx", b"not a workbook"), "is not a spreadsheet")
+    refused(upload(page, f"{FILE}.csv", b"Weekly list\nFoo,Bar,Baz\nP1.01,done,Ann\n"), "no header row")
+    page.selectbox(key="import_header").set_value(2).run()
+    refused(page, "no task id or title column")
+    sample = (ROOT / "data" / "samples" / "weekly-status.csv").read_bytes()
+    refused(upload(page, f"{FILE}.csv", sample), "day-first or month-first")

@@ -1,6 +1,6 @@
-"""Text people typed, or a store or a spreadsheet holds, never reaches the browser as Markdown: no image from
-another host loads, no link hides where it leads, no :red[...] or $math$ dresses it up. It shows as typed, escaped
-inside Markdown or in an element that reads no Markdown (a data grid, plain text)."""
+"""Text people typed, or a plan, a store or a spreadsheet holds, never reaches the browser as Markdown: no image
+from another host loads, no link hides where it leads, no :red[...] or $math$ dresses it up. It shows as typed,
+escaped inside Markdown or in an element that reads no Markdown (a data grid, plain text)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import csv
 import datetime as dt
 
 import openpyxl
+import yaml
 from google.protobuf.message import Message
-from support import DEMO_TODAY, ROOT, app, shown
+from support import DEMO_TODAY, ROOT, app, build_plan, shown
 
 from rollout import registers
+from rollout.plan import load_plan
 from rollout.records import OPEN
 from rollout.stores.files import FileStore
 
@@ -170,6 +172,53 @@ def test_a_record_id_a_store_holds_is_quoted_as_typed(demo_env, bundled_plan):
     next(b for b in at.button if b.label == "Save 1 changed finding").click().run()
     assert at.success and HOSTILE in shown(at.success[0].value)
     assert_shown_as_typed(at, "the saved finding")
+
+
+# text of the plan ------------------------------------------------------------------
+def hostile_plan(tmp_path):
+    """The minimal plan with hostile text in every field a page shows: names, titles, clause ids."""
+    folder = build_plan(tmp_path)
+
+    def rewrite(name: str, change) -> None:
+        path = folder / name
+        node = yaml.safe_load(path.read_text())
+        change(node)
+        path.write_text(yaml.safe_dump(node, sort_keys=False))
+
+    def header(node):
+        node.update(organisation=HOSTILE, scope=HOSTILE)
+
+    def stage(node):
+        node.update(name=HOSTILE, objective=HOSTILE, gate=[HOSTILE])
+        for task in node["tasks"]:
+            task.update(title=HOSTILE, deliverable=HOSTILE, role=HOSTILE, description=HOSTILE)
+            task["clauses"]["2018"].append(HOSTILE)
+
+    def clauses(node):
+        node["editions"]["2018"].append({"id": HOSTILE, "title": HOSTILE})
+        node["editions"]["2018"][0]["title"] = HOSTILE
+
+    rewrite("plan.yaml", header)
+    rewrite("phase-1.yaml", stage)
+    rewrite("clauses.yaml", clauses)
+    load_plan(folder)  # a plan the app accepts
+    return folder
+
+
+def test_plan_text_shows_as_written_on_every_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROLLOUT_PHASES", str(hostile_plan(tmp_path)))
+    monkeypatch.setenv("ROLLOUT_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
+    monkeypatch.setenv("ROLLOUT_USER", "Page Tester")
+    (tmp_path / "data").mkdir()
+
+    def open_hostile_task(page, at):
+        if page == "pages/1_Plan.py":  # P1.01, in full
+            at.session_state["plan_tasks"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+            at.run()
+
+    showed = visit_all(prepare=open_hostile_task)
+    assert set(PAGES) - showed == {"pages/5_Import.py"}, "every other page shows the plan's text"
 
 
 # text of a spreadsheet -----------------------------------------------------------

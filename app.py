@@ -12,7 +12,7 @@ plan, today, edition = ui.plan(), ui.today(), ui.edition()
 
 st.title("Rollout overview")
 st.caption(
-    f"{plan.organisation} · {today:%A %d %B %Y} · {EDITION_NAMES[plan.edition]} · "
+    f"{ui.plain(plan.organisation)} · {today:%A %d %B %Y} · {EDITION_NAMES[plan.edition]} · "
     f"certification target {plan.target_date:%d %B %Y}"
 )
 
@@ -73,7 +73,7 @@ st.caption(gates.RULE)
 with st.container(horizontal=True):
     for gate, phase in zip(figures.gates, status["phases"], strict=True):
         with st.container(border=True, width=230, height="stretch"):
-            st.markdown(f"**{gate.name}**  \n{ui.badge(gate.state)}")
+            st.markdown(f"**{ui.plain(gate.name)}**  \n{ui.badge(gate.state)}")
             signed = figures.decisions[gate.stage]
             st.caption(
                 f"{readiness.percent_text(phase['readiness'])} of its work done · {phase['done']} of "

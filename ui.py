@@ -250,8 +250,9 @@ def history() -> pd.DataFrame:
 
 
 def show_store_error(exc: StoreError) -> None:
-    """A store's refusal, and its advice as a control: a button that restores the backup named."""
-    st.error(str(exc))
+    """A store's refusal, and its advice as a control: a button that restores the backup named.
+    Its words quote what the files hold (values, names): shown as typed, never as Markdown."""
+    st.error(plain(str(exc)))
     advice = exc.advice
     if advice is None or advice.action != "restore":
         return
@@ -264,7 +265,7 @@ def show_store_error(exc: StoreError) -> None:
         try:
             store().restore(advice.argument, by=acting())
         except StoreError as failed:
-            st.error(str(failed))
+            st.error(plain(str(failed)))
             return
         st.rerun()
 
@@ -500,7 +501,7 @@ def show_outcome(outcome: Outcome) -> None:
     if outcome.result is not None:
         ids = outcome.result.tasks
         what = counted(len(ids), "task" if not ids or ids[0].startswith("P") else "record")
-        st.success(f"{outcome.done} {what}: {', '.join(ids)}." if ids else "Nothing had changed.")
+        st.success(f"{outcome.done} {what}: {plain(', '.join(ids))}." if ids else "Nothing had changed.")
     elif outcome.problems:
         st.error(f"Nothing was saved: {counted(len(outcome.problems), 'value')} cannot be used.")
         grid(_problems(outcome.problems, "Problem"))
@@ -513,8 +514,8 @@ def show_outcome(outcome: Outcome) -> None:
             "Compare the values, then load the latest or save yours over theirs."
         )
         grid(conflict_table(outcome.conflicts))
-    elif outcome.error:
-        st.error(outcome.error)
+    elif outcome.error:  # may quote a typed name or a file's cell
+        st.error(plain(outcome.error))
 
 
 def _problems(rows: list[tuple[str, str, str]], what: str) -> pd.DataFrame:

@@ -14,14 +14,14 @@ tasks = figures.tasks
 
 st.title("Plan")
 st.caption(
-    f"{plan.organisation} · {EDITION_NAMES[plan.edition]} · from {plan.start_date:%d %b %Y} to the certification "
+    f"{ui.plain(plan.organisation)} · {EDITION_NAMES[plan.edition]} · from {plan.start_date:%d %b %Y} to the certification "
     f"target {plan.target_date:%d %b %Y} · {len(plan.tasks)} tasks in {len(plan.stages)} stages"
 )
 with st.expander("Scope of the service management system (fixed for the whole plan)"):
     st.text(plan.scope)
 
 st.subheader("Stages")
-stage_tabs = st.tabs([s.name for s in plan.stages], key="plan_stage_tab", on_change="rerun")
+stage_tabs = st.tabs([ui.plain(s.name) for s in plan.stages], key="plan_stage_tab", on_change="rerun")
 for tab, stage in zip(stage_tabs, plan.stages, strict=True):
     if not tab.open:  # only the open stage is drawn, which keeps the page light
         continue
@@ -95,7 +95,7 @@ if rows:
         columns = st.columns(len(detail.clauses))
         for column, (ed, named) in zip(columns, detail.clauses.items(), strict=True):
             column.markdown(f"**Clauses, {EDITION_NAMES[ed]}**")
-            column.markdown("\n".join(f"- {c} {ui.plain(title)}" for c, title in named) or "none")
+            column.markdown("\n".join(f"- {ui.plain(c)} {ui.plain(title)}" for c, title in named) or "none")
         left, right = st.columns(2)
         left.markdown("**Depends on**\n" + ("\n".join(f"- {d} ({s})" for d, s in detail.depends_on) or "nothing"))
         right.markdown("**Needed by**\n" + ("\n".join(f"- {d} ({s})" for d, s in detail.needed_by) or "nothing"))

@@ -24,7 +24,7 @@ st.subheader(f"{summary.PROGRESS} by stage, and the gates")
 st.caption(gates.RULE)
 focus = st.query_params.get("stage")
 for gate, figure in zip(figures.gates, stages.itertuples(), strict=True):
-    label = f"{gate.name} · {readiness.percent_text(figure.readiness)} of its work done · gate {gate.state}"
+    label = f"{ui.plain(gate.name)} · {readiness.percent_text(figure.readiness)} of its work done · gate {gate.state}"
     detail = st.expander(
         label, expanded=focus == str(gate.stage), icon=ui.GATE_ICONS[gate.state],
         key=f"gate_{gate.stage}", on_change="rerun",

@@ -32,7 +32,7 @@ if schedule_tab.open:
         current = int(unfinished.iloc[0]) if len(unfinished) else plan.stages[-1].number
         options = [*stages, None] if len(figures.tasks) <= ui.ALL_STAGES_LIMIT else list(stages)
         stage = st.segmented_control(
-            "Stage", options, format_func=lambda n: "All stages" if n is None else stages[n],
+            "Stage", options, format_func=lambda n: "All stages" if n is None else ui.plain(stages[n]),
             default=current, required=True, key="timeline_stage",
         )  # fmt: skip
         bars = ui.schedule_bars(src)

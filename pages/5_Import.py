@@ -99,7 +99,7 @@ if ss.get("import_digest") != digest:
 try:
     book = spreadsheet.open_workbook(data, name)
 except spreadsheet.SpreadsheetError as exc:
-    st.error(exc.text(wording))
+    st.error(ui.plain(exc.text(wording)))  # the messages quote the file: its name, sheets, columns, cells
     st.stop()
 
 choices = {
@@ -138,11 +138,11 @@ with st.container(horizontal=True):
                      key="import_source")  # fmt: skip
 
 if failed is not None:
-    st.error(failed.text(wording))
+    st.error(ui.plain(failed.text(wording)))
     st.stop()
 layout = preview or (needed.layout if needed else None)
 if layout is None:  # no header row found: show the first rows to choose it from
-    st.error(needed.text(wording))
+    st.error(ui.plain(needed.text(wording)))
     first = pd.DataFrame(head, index=pd.RangeIndex(1, len(head) + 1, name="Row"))
     st.dataframe(first.set_axis([spreadsheet.column_letter(i) for i in range(first.shape[1])], axis=1))
     st.stop()
@@ -150,7 +150,7 @@ if layout is None:  # no header row found: show the first rows to choose it from
 own = preview.own_export if preview else layout.own
 sheets = preview.sheets if preview else [s.name for s in layout.sheets]
 columns_box = st.expander(
-    f"{COLUMNS}: read from sheet {', '.join(sheets)}",
+    f"{COLUMNS}: read from sheet {ui.plain(', '.join(sheets))}",
     expanded=needed is not None or not own,
     icon=":material/view_column:",
 )
@@ -181,9 +181,9 @@ if wanted:
     ss.pop("import_mapping", None)
     st.rerun()
 for note in layout.notes:
-    columns_box.caption(note.words(wording))
+    columns_box.caption(ui.plain(note.words(wording)))
 if needed is not None:
-    st.error(needed.text(wording))
+    st.error(ui.plain(needed.text(wording)))
     st.stop()
 
 
@@ -263,7 +263,7 @@ else:
     st.caption(f"Grades are read from words such as {', '.join(grades)}; a clause from a cell like "
                "'Clause 8.2.4 Service catalogue management'.")  # fmt: skip
 if ss.get("import_done"):
-    st.success(ss["import_done"])
+    st.success(ui.plain(ss["import_done"]))
     target_page = ("pages/2_Progress.py", "See the progress") if records == "progress" else (
         "pages/7_Assurance.py", "See the findings register")  # fmt: skip
     st.page_link(target_page[0], label=target_page[1], icon=":material/arrow_forward:")

@@ -54,7 +54,7 @@ def listing(frame: pd.DataFrame, columns: list[str], key: str) -> None:
 
 st.title("Steering committee")
 st.caption(
-    f"{plan.organisation} · {today:%A %d %B %Y} · certification target {plan.target_date:%d %B %Y} · "
+    f"{ui.plain(plan.organisation)} · {today:%A %d %B %Y} · certification target {plan.target_date:%d %B %Y} · "
     f"clauses of {EDITION_NAMES[edition]}"
 )
 

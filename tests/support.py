@@ -71,11 +71,16 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+def shown(markdown: str) -> str:
+    """Markdown as a reader sees it: the punctuation ui.plain escapes, unescaped."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def tables(at) -> list:
     """The Markdown tables a page drew (ui.show_table), as frames of the text a reader sees."""
     found = []
     for block in (m.value for m in at.markdown if m.value.startswith("| ")):
-        rows = [[re.sub(r"\\(.)", r"\1", c).strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        rows = [[shown(c).strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
                 for line in block.splitlines()]  # fmt: skip
         found.append(pd.DataFrame(rows[2:], columns=rows[0]))
     return found

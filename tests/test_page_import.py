@@ -9,7 +9,7 @@ import io
 import openpyxl
 import pandas as pd
 import pytest
-from support import DEMO_TODAY, ROOT, app
+from support import DEMO_TODAY, ROOT, app, shown
 
 from rollout.plan import load_plan
 from rollout.stores.files import FileStore
@@ -58,12 +58,17 @@ def apply(at):
     return next(b for b in at.button if b.label.startswith("Apply")).click().run()
 
 
+def errors(at) -> list[str]:
+    return [shown(e.value) for e in at.error]
+
+
 def messages(at) -> list[str]:
-    """Every text the page shows a person: alerts, captions, Markdown, labels and options of its controls."""
+    """Every text the page shows a person, as read: alerts, captions, Markdown, labels and options of its controls."""
     texts = [
-        e.value for kind in ("error", "warning", "info", "success", "caption", "markdown") for e in getattr(at, kind)
-    ]
-    texts += [w.label for w in [*at.selectbox, *at.checkbox, *at.button, *at.date_input]]
+        shown(e.value) for kind in ("error", "warning", "info", "success", "caption", "markdown")
+        for e in getattr(at, kind)
+    ]  # fmt: skip
+    texts += [shown(w.label) for w in [*at.selectbox, *at.checkbox, *at.button, *at.date_input]]
     texts += [str(o) for s in at.selectbox for o in s.options]
     return texts + [e.value for e in at.exception]
 
@@ -93,7 +98,7 @@ def test_an_upload_is_previewed_in_words_and_applied_only_when_confirmed(data):
     assert changes.loc[changes["Task"] == "P1.01", "Title"].iloc[0] == load_plan(ROOT / "phases").tasks["P1.01"].title
     assert not (data / "progress.csv").exists(), "a preview writes nothing"
     at = apply(at)
-    assert any("Saved" in s.value and "status.xlsx" in s.value for s in at.success)
+    assert any("Saved" in shown(s.value) and "status.xlsx" in shown(s.value) for s in at.success)
     events = store(data).history()
     assert set(events["source"]) == {"import:status.xlsx"} and set(events["by"]) == {"Importer"}
     assert (events["at"] == events["recorded_at"]).all(), "without a date the changes happen now"
@@ -102,12 +107,12 @@ def test_an_upload_is_previewed_in_words_and_applied_only_when_confirmed(data):
 def test_an_unknown_header_is_chosen_and_mapped_on_the_page_and_remembered(data):
     content = b"Weekly list\nFoo,Bar,Baz\nP1.01,done,Ann\nP1.02,wip,Bo\n"
     at = upload(app(PAGE), "foo.csv", content, "text/csv")
-    assert "has no header row" in at.error[0].value and "'Header row'" in at.error[0].value
+    assert "has no header row" in errors(at)[0] and "'Header row'" in errors(at)[0]
     assert table(at, "A").iloc[1].tolist()[:3] == ["Foo", "Bar", "Baz"]  # the first rows, to choose from
     assert "Row 2: Foo · Bar · Baz" in at.selectbox(key="import_header").options
     no_flags(at)
     at.selectbox(key="import_header").set_value(2).run()
-    assert "has no task id or title column" in at.error[0].value and "'Columns'" in at.error[0].value
+    assert "has no task id or title column" in errors(at)[0] and "'Columns'" in errors(at)[0]
     mapped = table(at, "example")
     assert mapped["column"].tolist() == ["Foo", "Bar", "Baz"] and mapped["example"].tolist() == ["P1.01", "done", "Ann"]
     no_flags(at)
@@ -137,18 +142,15 @@ def test_a_rejected_row_refuses_the_import_unless_valid_rows_only(data):
 
 def test_a_hostile_file_changes_nothing_and_says_why(data):
     at = upload(app(PAGE), "notes.xlsx", b"this is not a workbook")
-    assert not at.exception and at.error and "notes.xlsx" in at.error[0].value
+    assert not at.exception and at.error and "notes.xlsx" in errors(at)[0]
     assert not (data / "progress.csv").exists()
 
 
 def test_a_day_first_sample_names_the_page_control_never_a_flag(data):
     at = app(PAGE)
     at.selectbox(key="import_sample").set_value("weekly-status.csv").run()
-    (error,) = at.error
-    assert (
-        "day-first or month-first" in error.value
-        and "choose Day first (31/12/2026) under 'Dates written" in error.value
-    )
+    (error,) = errors(at)
+    assert "day-first or month-first" in error and "choose Day first (31/12/2026) under 'Dates written" in error
     no_flags(at)
     at.selectbox(key="import_dates").set_value("dayfirst").run()
     assert not at.error and int(metrics(at)["Rows with changes"]) > 0
@@ -163,7 +165,7 @@ def test_a_sheet_left_unread_is_said_with_the_sheet_control(data):
     book.create_sheet("Lookups").append(["a", "b"])
     book.save(content)
     at = upload(app(PAGE), "two.xlsx", content.getvalue())
-    assert any("sheet 'Lookups' not read (pick another sheet under 'Sheet')" in c.value for c in at.caption)
+    assert any("sheet 'Lookups' not read (pick another sheet under 'Sheet')" in shown(c.value) for c in at.caption)
     no_flags(at)
 
 
@@ -226,7 +228,7 @@ def test_an_audit_report_adds_its_findings_once(data, tmp_path):
     at = app(PAGE)
     at.segmented_control(key="import_records").set_value("findings").run()
     at = upload(at, "stage2.xlsx", content)
-    assert "where the findings come from" in at.error[0].value and "'Findings from'" in at.error[0].value
+    assert "where the findings come from" in errors(at)[0] and "'Findings from'" in errors(at)[0]
     no_flags(at)
     at.selectbox(key="import_source").set_value("stage2").run()
     assert metrics(at)["New findings"] == "2" and metrics(at)["Rows rejected"] == "0"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support import app
+from support import app, shown
 
 import ui
 from rollout.plan import load_plan
@@ -49,7 +49,7 @@ def test_an_edit_in_the_data_editor_lands_in_the_store(demo_env):
     assert (saved["status"], saved["percent"], saved["owner"], str(saved["due"].date())) == (
         "in_progress", 30, "Kim", "2027-01-15")  # fmt: skip
     assert saved["updated_by"] == "Page Tester"
-    assert any("Saved 1 task: P3.01" in s.value for s in at.success)
+    assert any("Saved 1 task: P3.01" in shown(s.value) for s in at.success)
     history = store_of(demo_env).history("P3.01")
     assert set(history["source"]) == {"ui"} and "owner" in set(history["field"])
 
@@ -140,7 +140,7 @@ def test_asking_for_a_name_stops_once_the_name_is_typed(demo_env, monkeypatch):
     at = app(PAGE)
     edit(at, {position(at, "P3.02"): {"owner": "Mine"}})
     save_button(at).click().run()
-    assert [e.value for e in at.error] == [ui.NAME_NEEDED]
+    assert [shown(e.value) for e in at.error] == [ui.NAME_NEEDED]
     at.sidebar.text_input[0].set_value("Ada").run()
     assert not at.error and save_button(at).label == "Save 1 changed task"
 

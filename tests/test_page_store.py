@@ -6,7 +6,7 @@ import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import DEMO_TODAY, ROOT
+from support import DEMO_TODAY, ROOT, shown
 
 from rollout.plan import load_plan
 from rollout.stores.files import FileStore
@@ -21,6 +21,10 @@ def visit(page: str) -> AppTest:
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def errors(at: AppTest) -> list[str]:
+    return [shown(e.value) for e in at.error]
 
 
 def store_of(folder) -> FileStore:
@@ -46,11 +50,8 @@ def spoil_history_inside(folder) -> None:
 @pytest.mark.parametrize("damage", [cut_history, spoil_history_inside])
 def test_a_damaged_history_is_an_error_on_every_page_never_a_traceback(demo_env, damage):
     damage(demo_env)
-    shown = {}
-    for page in PAGES:
-        at = visit(page)
-        shown[page] = [e.value for e in at.error if "history.csv" in e.value]
-    reads_history = [p for p, errors in shown.items() if errors]
+    said = {page: [e for e in errors(visit(page)) if "history.csv" in e] for page in PAGES}
+    reads_history = [p for p, about_history in said.items() if about_history]
     assert {"app.py", "pages/3_Readiness.py", "pages/4_Timeline.py", "pages/6_Steering_committee.py"} <= set(
         reads_history
     )
@@ -72,7 +73,7 @@ def test_the_page_restores_a_damaged_progress_file_from_its_newest_backup(demo_e
     newest = store_of(demo_env).backups()[-1]
     (demo_env / "progress.csv").write_bytes(b"\x00garbage")
     at = visit("pages/2_Progress.py")
-    assert any("progress.csv: " in e.value for e in at.error), [e.value for e in at.error]
+    assert any("progress.csv: " in e for e in errors(at)), errors(at)
     next(b for b in at.button if b.label == f"Restore {newest}").click().run()
     assert not at.exception and not at.error
     assert store_of(demo_env).history().iloc[-1]["source"] == f"restore:{newest}"
@@ -82,5 +83,5 @@ def test_a_data_folder_that_does_not_exist_is_an_error_not_a_new_folder(tmp_path
     monkeypatch.setenv("ROLLOUT_DATA", str(tmp_path / "dta"))
     monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
     at = visit("app.py")
-    assert any("dta: no such data folder; create it first or check the spelling" in e.value for e in at.error)
+    assert any("dta: no such data folder; create it first or check the spelling" in e for e in errors(at))
     assert not (tmp_path / "dta").exists()

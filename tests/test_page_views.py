@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from support import app
+from support import app, shown
 
 import ui
 from rollout import readiness
@@ -25,7 +25,7 @@ def test_plan_page_draws_the_stage_whose_tab_is_open(demo_env, bundled_plan):
     at = app("pages/1_Plan.py")
     objectives = [m.value for m in at.markdown if m.value.startswith("**Objective**")]
     assert objectives == [f"**Objective**  \n{ui.plain(bundled_plan.stages[0].objective)}"]
-    at.session_state["plan_stage_tab"] = bundled_plan.stages[2].name
+    at.session_state["plan_stage_tab"] = ui.plain(bundled_plan.stages[2].name)  # the label: escaped
     at.run()
     objectives = [m.value for m in at.markdown if m.value.startswith("**Objective**")]
     assert objectives == [f"**Objective**  \n{ui.plain(bundled_plan.stages[2].objective)}"]
@@ -122,7 +122,7 @@ def test_a_gate_link_opens_that_stage(demo_env):
     at.query_params["stage"] = "2"
     at.switch_page("pages/3_Readiness.py").run()
     expanded = [e for e in at.expander if e.proto.expanded]
-    assert [e.label.split(" ·")[0] for e in expanded] == ["Phase 2: Extend and integrate"]
+    assert [shown(e.label).split(" ·")[0] for e in expanded] == ["Phase 2: Extend and integrate"]
     states = [m.value for m in at.markdown if m.value.startswith("**Gate ")]
     assert len(states) == 1, "a closed gate is filled only when opened"
     at.session_state["gate_3"] = True

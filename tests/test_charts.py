@@ -309,3 +309,29 @@ def test_a_phone_keeps_the_width_for_the_cells(demo_figures):
     assert heat.data[0].colorbar.orientation == "h"  # the colour scale below the chart, not beside it
     assert "Post-implementation" not in heat.data[0].x  # no clause has a certification task
     assert list(conformity.data[0].x) == ["Gap<br>analysis", "Internal<br>audit"]  # sources that assessed something
+
+
+HOSTILE = '<a href="http://evil.example">Sign in again</a> <b>now</b><br>'
+
+
+def test_plan_text_is_drawn_as_written_never_as_plotly_markup(scenario, bundled_plan):
+    """Plotly reads <a href>, <b> and <br> in labels and hovers: a plan's title must stay text."""
+    plan, table, _ = scenario
+    clauses = readiness.clause_readiness(plan, table).assign(title=HOSTILE)
+    by_stage = readiness.clause_stage_readiness(plan, table)
+    by_stage = by_stage.assign(title=HOSTILE, stage_name=HOSTILE + by_stage["stage_name"])
+    counts = readiness.status_counts(plan, table)
+    counts = counts.assign(stage_name=HOSTILE + counts["stage_name"])
+    gantt = schedule.gantt_table(plan, table, TODAY).assign(title=HOSTILE, stage_name=HOSTILE)
+    grid = assurance.source_grid(bundled_plan, pd.DataFrame(columns=["clause", "source", "result", "on"]))
+    figures = [
+        charts.build_clause_figure(clauses, edition="2018"),
+        charts.build_heatmap_figure(by_stage, edition="2018"),
+        charts.build_radar_figure(clauses, edition="2018"),
+        charts.build_status_figure(counts),
+        charts.build_gantt_figure(gantt, TODAY),
+        charts.build_conformity_figure(grid.assign(title=HOSTILE, internal_audit="conforming")),
+    ]
+    for fig in figures:
+        drawn = fig.to_json()
+        assert "<a " not in drawn and "<b>" not in drawn and "&lt;a href" in drawn, fig.layout.title.text

@@ -14,6 +14,7 @@ from rollout.charts.theme import (
     ids_text,
     layout,
     row_height,
+    shown,
     stage_label,
     wrap,
 )
@@ -53,7 +54,7 @@ def build_clause_figure(
                 cliponaxis=False,
                 marker_color=RAG_COLOURS.get(band, NO_TASKS_COLOUR),
                 hovertext=[
-                    f"{name}<br>{figure_text(v)}<br>{ids_text(ids)}"
+                    f"{shown(name)}<br>{figure_text(v)}<br>{ids_text(ids)}"
                     for name, v, ids in zip(part["name"], part["readiness"], part["task_ids"], strict=True)
                 ],
                 hoverinfo="text",
@@ -123,7 +124,7 @@ def build_heatmap_figure(table: pd.DataFrame, depth: int | None = 1, *, edition:
             texttemplate="%{text}",
             customdata=[
                 [
-                    f"{label}<br>{stage}<br>{figure_text(value)}<br>{ids_text(tasks)}"
+                    f"{shown(label)}<br>{shown(stage)}<br>{figure_text(value)}<br>{ids_text(tasks)}"
                     for stage, value, tasks in zip(stages, row_values, row_ids, strict=True)
                 ]
                 for label, row_values, row_ids in zip(names, values, ids, strict=True)
@@ -151,7 +152,7 @@ def build_radar_figure(table: pd.DataFrame, *, edition: str) -> go.Figure:
     # on the points the percent alone: one colour for all, no band to name, and the words crowded the circle
     points = [percent_text(v) for v in top["readiness"]]
     hover = [
-        f"{cid} {title}<br>{text}<br>{ids_text(ids)}"
+        f"{shown(f'{cid} {title}')}<br>{text}<br>{ids_text(ids)}"
         for cid, title, text, ids in zip(top["id"], top["title"], texts, top["task_ids"], strict=True)
     ]
     fig = go.Figure(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from rollout.charts.theme import layout, row_height, wrap
+from rollout.charts.theme import layout, row_height, shown, wrap
 from rollout.records import ASSESSMENT_SOURCES, WORDS
 
 CONFORMITY_COLOURS = {
@@ -38,7 +38,9 @@ def build_conformity_figure(grid: pd.DataFrame, depth: int | None = None) -> go.
             showscale=False,
             text=[[WORDS[r] if r else "" for r in row] for row in results],
             texttemplate="%{text}",
-            customdata=[[(name, WORDS[r] if r else "") for r in row] for name, row in zip(names, results, strict=True)],
+            customdata=[
+                [(shown(name), WORDS[r] if r else "") for r in row] for name, row in zip(names, results, strict=True)
+            ],
             hovertemplate="%{customdata[0]}<br>%{x}: %{customdata[1]}<extra></extra>",
             xgap=2,
             ygap=2,

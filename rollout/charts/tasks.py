@@ -18,6 +18,7 @@ from rollout.charts.theme import (
     ids_text,
     layout,
     row_height,
+    shown,
     stage_label,
     wrap,
 )
@@ -37,7 +38,7 @@ def build_status_figure(table: pd.DataFrame) -> go.Figure:
                 y=part["count"].tolist(),
                 marker={"color": STATUS_COLOURS[status], "pattern": {"shape": STATUS_PATTERNS[status], **HATCH}},
                 hovertext=[
-                    f"{stage}<br>{STATUS_LABELS[status]}: {ids_text(ids)}"
+                    f"{shown(stage)}<br>{STATUS_LABELS[status]}: {ids_text(ids)}"
                     for stage, ids in zip(stages, part["task_ids"], strict=True)
                 ],
                 hoverinfo="text",
@@ -57,6 +58,8 @@ def build_gantt_figure(table: pd.DataFrame, today: dt.date | None = None) -> go.
         # two lines at most: a stage's tens of bars stay on a screen; the hover has the whole title
         label=[wrap(f"{tid} {title}", lines=2) for tid, title in zip(table["task_id"], table["title"], strict=True)],
         status_label=table["status"].map(STATUS_LABELS),
+        shown_title=table["title"].map(shown),
+        shown_stage=table["stage_name"].map(shown),
         last_day=(table["finish"] - pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d"),
         first_day=table["start"].dt.strftime("%Y-%m-%d"),
         dates=np.where(table["planned"], "planned: no dates set", "dates set"),
@@ -71,7 +74,7 @@ def build_gantt_figure(table: pd.DataFrame, today: dt.date | None = None) -> go.
         pattern_shape="status_label",
         pattern_shape_map={STATUS_LABELS[s]: p for s, p in STATUS_PATTERNS.items()},
         category_orders={"label": rows["label"].tolist(), "status_label": [STATUS_LABELS[s] for s in STATUSES]},
-        custom_data=["planned", "task_id", "title", "stage_name", "percent", "first_day", "last_day", "dates"],
+        custom_data=["planned", "task_id", "shown_title", "shown_stage", "percent", "first_day", "last_day", "dates"],
         labels={"status_label": ""},  # the legend's names say what they are: no title to take a phone's width
     )
     for trace in fig.data:

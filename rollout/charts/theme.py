@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import textwrap
 
 import plotly.graph_objects as go
@@ -44,9 +45,16 @@ pio.templates[TEMPLATE] = go.layout.Template(
 )
 
 
+def shown(text: str) -> str:
+    """Text as plotly draws it: its HTML-like tags (<a href>, <b>, <br>) escaped, so a plan's title stays text."""
+    return html.escape(str(text), quote=False)
+
+
 def wrap(text: str, width: int = LABEL_WIDTH, lines: int | None = None) -> str:
-    """A long label on as many lines as it needs (plotly's <br>); cut with '…' only past ``lines``."""
-    return "<br>".join(textwrap.wrap(text, width, max_lines=lines, placeholder=" …")) or text
+    """A long label on as many lines as it needs (plotly's <br>), each escaped; cut with '…' only past ``lines``."""
+    return "<br>".join(shown(line) for line in textwrap.wrap(text, width, max_lines=lines, placeholder=" …")) or shown(
+        text
+    )
 
 
 def row_height(labels: list[str], least: int = 28) -> int:
@@ -75,7 +83,7 @@ def ids_text(ids: list[str]) -> str:
 
 def stage_label(name: str) -> str:
     """A stage's short axis label: its name up to the colon ('Phase 1: Foundation' -> 'Phase 1')."""
-    return name.split(":", 1)[0]
+    return shown(name.split(":", 1)[0])
 
 
 def layout(fig: go.Figure, title: str, **settings: object) -> go.Figure:

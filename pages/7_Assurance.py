@@ -117,6 +117,10 @@ if findings_tab.open:
                 "verified_on": st.column_config.DateColumn("Checked", format="YYYY-MM-DD"),
             },
         }  # fmt: skip
+        st.caption(
+            f"Grades: {', '.join(WORDS[g] for g in GRADES)}. A finding is open until its action is closed. "
+            f"Open now: {assurance.findings_summary(records['findings'], today)}."
+        )
         if not may_find:
             st.dataframe(**shown)
         else:
@@ -197,8 +201,3 @@ if audit_tab.open:
                            "audited_on": st.column_config.DateColumn("Last internal audit", format="YYYY-MM-DD"),
                            "covered": "In the last 12 months"},
         )  # fmt: skip
-
-st.caption(
-    f"Grades: {', '.join(WORDS[g] for g in GRADES)}. A finding is open until its action is closed. "
-    f"Open now: {assurance.findings_summary(records['findings'], today)}."
-)

@@ -50,11 +50,12 @@ st.caption(
 VIEWS = {"bars": "Bars", "heatmap": "Clause by stage", "radar": "Main clauses", "status": "Tasks by status"}
 with st.container(horizontal=True):
     view = st.segmented_control(
-        "Chart", list(VIEWS), format_func=VIEWS.get, default="bars", required=True, key="readiness_view"
-    )
+        "Chart", list(VIEWS), format_func=VIEWS.get, default="bars", required=True, key="readiness_view",
+        wrap=True,  # in a row of controls it would scroll sideways on a phone, its last choice out of sight
+    )  # fmt: skip
     depth = st.segmented_control(
         "Level", [0, 1, None], format_func={0: "Top level", 1: "Second level", None: "All clauses"}.get,
-        default=1, required=True, key="readiness_depth", disabled=view in ("radar", "status"),
+        default=1, required=True, key="readiness_depth", disabled=view in ("radar", "status"), wrap=True,
     )  # fmt: skip
 # one chart at a time: each one drawn costs the page its load time
 picked = ui.chart(

@@ -12,6 +12,7 @@ from rollout.records import FINDING_SOURCES, GRADES, WORDS, words_for
 from rollout.sheets import exporter, mapping, readable, spreadsheet
 from rollout.sheets.limits import Remedy
 from rollout.sheets.targets import IGNORE, IGNORE_LABEL, TARGETS
+from rollout.words import agreeing, counted
 
 ui.page_setup("Import")
 plan = ui.plan()
@@ -191,12 +192,12 @@ def apply_button(count: int, what: str, blocked: bool) -> None:
     valid_only = preview.refused and st.checkbox(VALID_ONLY, key="import_valid_only",
                                                  help="Rejected rows and conflicts are left out.")  # fmt: skip
     ready = count and (not preview.refused or valid_only) and not blocked
-    if st.button(f"Apply {count} {what}", type="primary", disabled=not ready or not ui.user().strip()):
+    if st.button(f"Apply {counted(count, what)}", type="primary", disabled=not ready or not ui.user().strip()):
         outcome = ui.apply_import(preview, valid_only=bool(valid_only), overwrite_newer=True)
         if outcome.result is not None:
             ss["import_done"] = (
-                f"Saved {outcome.result.history_rows} field change(s) to {len(outcome.result.tasks)} "
-                f"{'task(s)' if records == 'progress' else 'finding(s)'} from {name}."
+                f"Saved {counted(outcome.result.history_rows, 'field change')} to "
+                f"{counted(len(outcome.result.tasks), 'task' if records == 'progress' else 'finding')} from {name}."
             )
             st.rerun()
         ui.show_outcome(outcome)
@@ -206,7 +207,10 @@ def apply_button(count: int, what: str, blocked: bool) -> None:
 
 def show_problems() -> None:
     if len(preview.problems):
-        st.error(f"{preview.rejected} row(s) cannot be imported as they are:")
+        st.error(
+            f"{counted(preview.rejected, 'row')} cannot be imported as "
+            f"{agreeing(preview.rejected, 'it is', 'they are')}:"
+        )
         st.dataframe(readable.problems(preview), hide_index=True)
 
 
@@ -225,7 +229,8 @@ if records == "progress":
     confirmed = True
     if len(preview.newer):
         st.warning(
-            f"{len(preview.newer)} value(s) were changed in the tool after the file was saved "
+            f"{counted(len(preview.newer), 'value')} {agreeing(len(preview.newer), 'was', 'were')} changed in the "
+            "tool after the file was saved "
             f"({preview.saved_on:%d %b %Y %H:%M} UTC). Applying would put the file's older values back."
         )
         st.dataframe(readable.newer(preview, plan), hide_index=True)
@@ -236,10 +241,11 @@ if records == "progress":
         st.success("The file matches the saved progress: there is nothing to import.")
     if preview.happened:
         st.caption(
-            f"{len(preview.happened)} task(s) get their changes dated as the file says; "
+            f"{counted(len(preview.happened), 'task')} {agreeing(len(preview.happened), 'gets its', 'get their')} "
+            "changes dated as the file says; "
             "the burn-up and the forecast show them in those weeks."
         )
-    apply_button(len(preview.changes), "change(s)", blocked=not confirmed)
+    apply_button(len(preview.changes), "change", blocked=not confirmed)
     st.caption(
         f"Statuses are read from words such as {', '.join(w for ws in values.status_words().values() for w in ws[:2])}."
     )
@@ -258,7 +264,7 @@ else:
         st.dataframe(readable.finding_changes(preview), hide_index=True)
     if not len(preview.added) and not len(preview.changes) and not preview.refused:
         st.success("Every finding of the file is in the register as it stands: there is nothing to import.")
-    apply_button(len(preview.added) + preview.changed, "finding(s)", blocked=False)
+    apply_button(len(preview.added) + preview.changed, "finding", blocked=False)
     grades = [w.lower() for words in words_for(GRADES).values() for w in words[:2]]
     st.caption(f"Grades are read from words such as {', '.join(grades)}; a clause from a cell like "
                "'Clause 8.2.4 Service catalogue management'.")  # fmt: skip

@@ -60,10 +60,12 @@ grid_tab, findings_tab, audit_tab, *assess_tab = st.tabs(views, key="assurance_v
 
 if grid_tab.open:
     with grid_tab:
-        depth = st.segmented_control(
-            "Level", [None, 1], format_func={None: "All clauses", 1: "Second level"}.get, default=None,
+        # "all" rather than None: a segmented control shows no option chosen when its default is None
+        level = st.segmented_control(
+            "Level", ["all", 1], format_func={"all": "All clauses", 1: "Second level"}.get, default="all",
             required=True, key="assurance_depth",
         )  # fmt: skip
+        depth = None if level == "all" else level
         grid = assurance.source_grid(plan, records["assessments"])
         ui.chart(charts.build_conformity_figure(grid, depth), key=f"assurance_grid_{depth}")
         leaves = conformity.leaves.assign(
@@ -115,6 +117,10 @@ if findings_tab.open:
                 "verified_on": st.column_config.DateColumn("Checked", format="YYYY-MM-DD"),
             },
         }  # fmt: skip
+        st.caption(
+            f"Grades: {', '.join(WORDS[g] for g in GRADES)}. A finding is open until its action is closed. "
+            f"Open now: {assurance.findings_summary(records['findings'], today)}."
+        )
         if not may_find:
             st.dataframe(**shown)
         else:
@@ -195,8 +201,3 @@ if audit_tab.open:
                            "audited_on": st.column_config.DateColumn("Last internal audit", format="YYYY-MM-DD"),
                            "covered": "In the last 12 months"},
         )  # fmt: skip
-
-st.caption(
-    f"Grades: {', '.join(WORDS[g] for g in GRADES)}. A finding is open until its action is closed. "
-    f"Open now: {assurance.findings_summary(records['findings'], today)}."
-)

@@ -86,11 +86,11 @@ def test_an_edited_export_is_uploaded_previewed_and_applied(app_server, page, tm
 
     go_to_import(page, url)
     upload(page, path)
-    apply = page.get_by_role("button", name="Apply 1 change(s)")
+    apply = page.get_by_role("button", name="Apply 1 change")
     apply.wait_for()
     screenshot(page, "Import-preview")
     apply.click()
-    page.get_by_text("Saved 1 field change(s) to 1 task(s) from edited.xlsx.").wait_for()
+    page.get_by_text("Saved 1 field change to 1 task from edited.xlsx.").wait_for()
     saved = pd.read_csv(data / "progress.csv", dtype=str, keep_default_na=False).set_index("task_id")
     assert saved.loc[task_id, "owner"] == "Uploaded Owner"
 
@@ -109,9 +109,9 @@ def test_an_unrecognised_header_is_chosen_and_its_columns_mapped_on_the_page(app
     page.get_by_text("has no task id or title column").wait_for()
     shots(page, "Import-map-columns")
     read_as(page, 0, "Task ID", then="has no column to import")
-    read_as(page, 1, "Status", then="Apply 2 change(s)")
-    read_as(page, 2, "Owner", then="Apply 4 change(s)")
-    apply = page.get_by_role("button", name="Apply 4 change(s)")
+    read_as(page, 1, "Status", then="Apply 2 changes")
+    read_as(page, 2, "Owner", then="Apply 4 changes")
+    apply = page.get_by_role("button", name="Apply 4 changes")
     assert page.locator(ERRORS).count() == 0
     shots(page, "Import-mapped-preview")
     apply.click()
@@ -131,7 +131,7 @@ def test_an_audit_report_is_uploaded_and_its_findings_added(app_server, page):
     upload(page, ROOT / "data" / "samples" / "stage1-audit-report.xlsx")
     page.get_by_text("does not say where the findings come from").wait_for()
     choose(page, "Findings from", "Stage 1 audit")
-    apply = page.get_by_role("button", name="Apply 4 finding(s)")
+    apply = page.get_by_role("button", name="Apply 4 findings")
     apply.wait_for()
     assert page.locator(ERRORS).count() == 0
     shots(page, "Import-findings-preview")

@@ -336,16 +336,21 @@ def plain(text: str) -> str:
     return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(text).split()))
 
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def cell(value: Any) -> str:
     """A value as a table cell shows it: dates as ISO days, blanks empty, numbers short, web addresses as links
     (a document reference such as DMS-0042 is no address: it stays text), other text as typed."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, (pd.Timestamp, dt.date)):
-        return f"{value:%Y-%m-%d}"
+        value = f"{value:%Y-%m-%d}"
     if isinstance(value, float):
         return f"{value:g}"
     text = str(value)
+    if ISO_DAY.fullmatch(text):  # non-breaking hyphens: a narrow column broke '2026-' from '11-21'
+        return text.replace("-", "\u2011")
     return f"[{plain(text)}](<{text.strip()}>)" if values.web_address(text) else plain(text)
 
 

@@ -60,8 +60,10 @@ def row_label(head: list[list[str]], number: int | None) -> str:
 
 
 st.title("Import")
+kinds = spreadsheet.SUFFIXES
 st.caption(
-    "Bring progress in from a spreadsheet (.xlsx, .xlsm, .xls, .ods or .csv), or the findings of an audit report. "
+    f"Bring progress in from a spreadsheet ({', '.join(kinds[:-1])} or {kinds[-1]}), or the findings of an audit "
+    "report. "
     "You see every change, cleared value, conflict and rejected row before anything is saved. A blank cell keeps "
     "the saved value, except in a workbook exported from this tool, where emptying a cell clears it."
 )

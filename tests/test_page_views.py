@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from support import app, shown
@@ -184,3 +185,9 @@ def test_a_rerun_that_changes_nothing_rereads_and_recomputes_nothing(demo_env, m
     )
     at.switch_page("app.py").run()
     assert "load" in calls, "a save refreshes the cached state"
+
+
+def test_a_day_in_a_short_list_is_never_broken_across_lines():
+    """A narrow Due column showed '2026-' above '11-21'; a document reference keeps its hyphens."""
+    assert ui.cell(dt.date(2026, 11, 21)) == ui.cell("2026-11-21") == "2026\u201111\u201121"
+    assert ui.cell("DMS-0042") == "DMS\\-0042"

@@ -38,7 +38,7 @@ STAGE2 = "Ready for stage 2"
 STAGE2_RULE = (
     "Ready for the stage 2 audit: no major finding open; no clause with a major gap or not assessed; every minor "
     f"gap and open minor finding with an action and a due date; every clause assessed by an internal audit in the "
-    f"last {AUDIT_MONTHS} months; the gate of stage 3 signed off."
+    f"last {AUDIT_MONTHS} months; the gate of the plan's stage 3, its last phase before certification, signed off."
 )
 
 
@@ -191,12 +191,14 @@ def conformity(
         & (leaves["open_findings"] == 0)
     )
     majors = sorted(set(open_rows.loc[open_rows["grade"] == "major", "id"]))
-    reasons = _not_ready(leaves, open_rows, majors, coverage, decision_states(gates, records["decisions"]))
+    states = decision_states(gates, records["decisions"])
+    unsigned = next((g.name for g, s in zip(gates, states, strict=True) if g.stage == 3 and not s["signed_off"]), None)
+    reasons = _not_ready(leaves, open_rows, majors, coverage, unsigned)
     return Conformity(leaves, majors, not reasons, reasons)
 
 
 def _not_ready(
-    leaves: pd.DataFrame, open_rows: pd.DataFrame, majors: list[str], coverage: pd.DataFrame, states: list[dict]
+    leaves: pd.DataFrame, open_rows: pd.DataFrame, majors: list[str], coverage: pd.DataFrame, unsigned: str | None
 ) -> list[str]:
     reasons = []
     if majors:
@@ -221,9 +223,8 @@ def _not_ready(
             f"{counted(len(unaudited), 'clause')} not assessed by an internal audit in the last {AUDIT_MONTHS} months: "
             f"{_listed(unaudited)}"
         )
-    last = next((s for s in states if s["stage"] == 3), None)
-    if last is not None and not last["signed_off"]:
-        reasons.append("the gate of stage 3 is not signed off by the steering committee")
+    if unsigned:  # by the stage's name: beside "stage 2" (the audit), a bare "stage 3" read as a later audit
+        reasons.append(f"the gate of {unsigned} is not signed off by the steering committee")
     return reasons
 
 

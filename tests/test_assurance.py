@@ -206,7 +206,7 @@ def test_ready_for_stage_2_lists_every_reason_it_is_not(plan, store):
         "1 minor gap without a finding with an action and a due date: 5.2.1",
         "1 open minor finding without an action and a due date: F-0002",
         "4 clauses not assessed by an internal audit in the last 12 months: 4.1, 5.1, 8.1, 8.2",
-        "the gate of stage 3 is not signed off by the steering committee",
+        "the gate of Phase 3: Conform is not signed off by the steering committee",
     ]
 
 

@@ -468,6 +468,16 @@ def record(call, done: str = "Saved") -> Outcome:
     return _outcome({}, call, done)
 
 
+def record_form(form: str, target: str, call, done: str = "Recorded") -> None:
+    """Record what ``form`` holds (``call(by)`` writes it) and show the outcome from ``target``: its fields
+    (keyed ``form.field``) are emptied once it is saved, and keep what was typed when it is refused."""
+    outcome = st.session_state[target] = record(call, done)
+    if outcome.result is not None:
+        for key in [k for k in st.session_state if str(k).startswith(f"{form}.")]:
+            del st.session_state[key]
+    st.rerun()
+
+
 def save(changes: dict[str, dict[str, Any]], revisions: dict[str, int] | None, source: str = "ui") -> Outcome:
     return _outcome(changes, lambda by: store().save(changes, revisions, by=by, source=source))
 
@@ -638,10 +648,11 @@ def sidebar() -> None:
         # widget keys are re-seeded from the session's own keys on every run: a widget's key is
         # dropped when the page that drew it is left, the session's keys are not
         st.session_state["sidebar_edition"] = edition()
+        certified = plan().edition  # once: each plan() looks at the plan's files
         st.segmented_control(
             "Clauses of", list(EDITION_NAMES), key="sidebar_edition", required=True,
-            format_func=lambda e: f"{e} (withdrawn)" if e != plan().edition and e == "2011" else e,
-            help=f"The edition the clause figures follow. The plan is certified against {EDITION_NAMES[plan().edition]}; "
+            format_func=lambda e: f"{e} (withdrawn)" if e != certified and e == "2011" else e,
+            help=f"The edition the clause figures follow. The plan is certified against {EDITION_NAMES[certified]}; "
             "ISO/IEC 20000-1:2011 was withdrawn in 2021 and is kept to compare with an old gap analysis.",
             on_change=_copy, args=("sidebar_edition", "edition"),
         )  # fmt: skip

@@ -152,29 +152,29 @@ else:
 outcome = st.session_state.pop("committee_outcome", None)
 if outcome is not None:
     ui.show_outcome(outcome)
-if ui.may(access.DECISIONS):
-    with (
-        st.expander("Record a gate decision", icon=":material/gavel:", key="committee_decide"),
-        st.form("decision", clear_on_submit=True),
-    ):
+decide = (
+    st.expander("Record a gate decision", icon=":material/gavel:", key="committee_decide", on_change="rerun")
+    if ui.may(access.DECISIONS)
+    else None
+)
+if decide is not None and decide.open:  # drawn while open: its fields slowed every visit of the page
+    with decide, st.form("decision"):
         left, right = st.columns(2)
-        stage = left.selectbox("Stage", [g["stage"] for g in pack.gates], format_func=lambda n: pack.gates[n]["name"])
-        decision = right.selectbox("Decision", DECISIONS, format_func=WORDS.get)
-        conditions = st.text_area("Conditions", help="Needed for go with conditions")
+        stage = left.selectbox(
+            "Stage", [g["stage"] for g in pack.gates], format_func=lambda n: pack.gates[n]["name"], key="decision.stage"
+        )
+        decision = right.selectbox("Decision", DECISIONS, format_func=WORDS.get, key="decision.decision")
+        conditions = st.text_area("Conditions", help="Needed for go with conditions", key="decision.conditions")
         left, right = st.columns(2)
-        decided_on = left.date_input("Decided on", today, max_value=today, format="YYYY-MM-DD")
-        minutes = right.text_input("Minutes (a reference)")
-        deciders = st.text_input("Decided by", placeholder="the committee members present")
+        decided_on = left.date_input("Decided on", today, max_value=today, format="YYYY-MM-DD", key="decision.on")
+        minutes = right.text_input("Minutes (a reference)", key="decision.minutes")
+        deciders = st.text_input("Decided by", placeholder="the committee members present", key="decision.deciders")
         st.caption("Go and go with conditions are recorded only for a gate that is met.")
         if st.form_submit_button("Record the decision", type="primary"):
-            st.session_state["committee_outcome"] = ui.record(
-                lambda by: registers.decide(
-                    ui.store(), plan, stage, decision, by=by, deciders=deciders, on=decided_on,
-                    conditions=conditions, minutes=minutes, today=today, origin="ui",
-                ),
-                done="Recorded",
-            )  # fmt: skip
-            st.rerun()
+            ui.record_form("decision", "committee_outcome", lambda by: registers.decide(
+                ui.store(), plan, stage, decision, by=by, deciders=deciders, on=decided_on,
+                conditions=conditions, minutes=minutes, today=today, origin="ui",
+            ))  # fmt: skip
 if len(pack.decided):
     st.markdown(f"**Decisions since {since:%d %B %Y}**")
     listing(pack.decided, ["id", "stage", "decision", "decided_on", "by", "conditions", "minutes"], "committee_decided")

@@ -54,8 +54,11 @@ if outcome is not None:
     ui.show_outcome(outcome)
 
 may_assess, may_find = ui.may(access.ASSESSMENTS), ui.may(access.FINDINGS)
-views = ["Conformity by clause", f"Findings ({int(records['findings']['status'].isin(OPEN).sum())} open)",
-         "Internal audit coverage", *(["Record an assessment"] if may_assess else [])]  # fmt: skip
+findings_view = f"Findings ({int(records['findings']['status'].isin(OPEN).sum())} open)"
+if str(ss.get("assurance_view", "")).startswith("Findings ("):  # a save changed the count: stay on the tab
+    ss["assurance_view"] = findings_view
+views = ["Conformity by clause", findings_view, "Internal audit coverage",
+         *(["Record an assessment"] if may_assess else [])]  # fmt: skip
 grid_tab, findings_tab, audit_tab, *assess_tab = st.tabs(views, key="assurance_view", on_change="rerun")
 
 if grid_tab.open:
@@ -146,47 +149,47 @@ if findings_tab.open:
                 help="Closing needs an action; setting Verified records you as the one who checked its effectiveness, "
                 "which the action's owner cannot be.",
             )  # fmt: skip
-            with st.expander("Record a finding", key="finding_form_open"), st.form("new_finding", clear_on_submit=True):
+            with st.expander("Record a finding", key="finding_form_open"), st.form("finding"):
                 leaves = plan.leaves(plan.edition)
                 clauses = st.multiselect(
-                    "Clauses", leaves, format_func=lambda c: f"{c} {plan.clauses[plan.edition][c].title}"
-                )
+                    "Clauses", leaves, format_func=lambda c: f"{c} {plan.clauses[plan.edition][c].title}",
+                    key="finding.clauses",
+                )  # fmt: skip
                 left, right = st.columns(2)
-                grade = left.selectbox("Grade", GRADES, format_func=WORDS.get)
-                source = right.selectbox("Found by", FINDING_SOURCES, format_func=WORDS.get)
-                description = st.text_area("What was found")
+                grade = left.selectbox("Grade", GRADES, format_func=WORDS.get, key="finding.grade")
+                source = right.selectbox("Found by", FINDING_SOURCES, format_func=WORDS.get, key="finding.source")
+                description = st.text_area("What was found", key="finding.description")
                 left, right = st.columns(2)  # below what was found, and paired on a phone
-                owner = left.text_input("Owner of the action")
-                due = right.date_input("Due", None, format="YYYY-MM-DD")
+                owner = left.text_input("Owner of the action", key="finding.owner")
+                due = right.date_input("Due", None, format="YYYY-MM-DD", key="finding.due")
                 if st.form_submit_button("Record the finding", type="primary"):
                     fields = {"clauses": "; ".join(clauses), "grade": grade, "source": source, "description": description,
                               "owner": owner, "due": due}  # fmt: skip
-                    ss["assurance_outcome"] = ui.record(
-                        lambda by: registers.add_findings(ui.store(), [fields], by=by, origin="ui"), done="Recorded"
-                    )
-                    st.rerun()
+                    ui.record_form(
+                        "finding", "assurance_outcome",
+                        lambda by: registers.add_findings(ui.store(), [fields], by=by, origin="ui"),
+                    )  # fmt: skip
 
 if assess_tab and assess_tab[0].open:
-    with assess_tab[0], st.form("new_assessment", clear_on_submit=True):
+    with assess_tab[0], st.form("assessment"):
         tree = plan.clauses[plan.edition]
-        clause = st.selectbox("Clause", list(tree), format_func=lambda c: f"{'  ' * tree[c].depth}{c} {tree[c].title}")
+        clause = st.selectbox(
+            "Clause", list(tree), format_func=lambda c: f"{'  ' * tree[c].depth}{c} {tree[c].title}",
+            key="assessment.clause",
+        )  # fmt: skip
         left, right = st.columns(2)
-        result = left.selectbox("Result", RESULTS, format_func=WORDS.get)
-        source = right.selectbox("Source", ASSESSMENT_SOURCES, format_func=WORDS.get)
+        result = left.selectbox("Result", RESULTS, format_func=WORDS.get, key="assessment.result")
+        source = right.selectbox("Source", ASSESSMENT_SOURCES, format_func=WORDS.get, key="assessment.source")
         left, right = st.columns(2)  # a row per pair: on a phone they stack pair by pair
-        on = left.date_input("Assessed on", today, max_value=today, format="YYYY-MM-DD")
-        evidence = right.text_input("Evidence (a link or reference)")
-        notes = st.text_area("Notes")
+        on = left.date_input("Assessed on", today, max_value=today, format="YYYY-MM-DD", key="assessment.on")
+        evidence = right.text_input("Evidence (a link or reference)", key="assessment.evidence")
+        notes = st.text_area("Notes", key="assessment.notes")
         st.caption("An assessment of a clause with sub-clauses stands for each of them that has none of its own.")
         if st.form_submit_button("Record the assessment", type="primary"):
-            ss["assurance_outcome"] = ui.record(
-                lambda by: registers.assess(
-                    ui.store(), clause, result, by=by, source=source, on=on, evidence=evidence, notes=notes,
-                    origin="ui", today=today,
-                ),
-                done="Recorded",
-            )  # fmt: skip
-            st.rerun()
+            ui.record_form("assessment", "assurance_outcome", lambda by: registers.assess(
+                ui.store(), clause, result, by=by, source=source, on=on, evidence=evidence, notes=notes,
+                origin="ui", today=today,
+            ))  # fmt: skip
 
 if audit_tab.open:
     with audit_tab:

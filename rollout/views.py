@@ -66,7 +66,7 @@ def filter_tasks(plan: Plan, table: pd.DataFrame, how: TaskFilter, today: dt.dat
     if how.role:
         keep &= table["role"] == how.role
     if how.clause:
-        keep &= table["task_id"].isin(clause_task_ids(plan, how.clause, how.edition or plan.edition))
+        keep &= readiness.among(table["task_id"], clause_task_ids(plan, how.clause, how.edition or plan.edition))
     if how.text.strip():
         needle = how.text.strip()
         keep &= table["task_id"].str.contains(needle, case=False, regex=False) | table["title"].str.contains(
@@ -179,7 +179,7 @@ def attention(plan: Plan, table: pd.DataFrame, today: dt.date, limit: int = 10) 
     late = overdue(rows, today).to_numpy(dtype=bool)
     blocked = (rows["status"] == "blocked").to_numpy(dtype=bool)
     waiting = readiness.waiting_for(plan, rows)
-    waits = rows["task_id"].isin(waiting.index).to_numpy(dtype=bool)
+    waits = readiness.among(rows["task_id"], waiting.index).to_numpy(dtype=bool)
     candidates = np.flatnonzero(late | blocked | waits)
     if not len(candidates):
         return pd.DataFrame(columns=["task_id", "title", "owner", "due", "why"])
@@ -204,7 +204,7 @@ def breakdown(table: pd.DataFrame, task_ids: list[str]) -> tuple[pd.DataFrame, s
     The sum is taken over the exact shares and only then rounded for display, so that the sentence
     ends on the same percent as the figure itself (rounding each share first can move it a point).
     """
-    rows = table[table["task_id"].isin(task_ids)].assign(done_days=lambda f: f["effort"] * f["completion"])
+    rows = table[readiness.among(table["task_id"], task_ids)].assign(done_days=lambda f: f["effort"] * f["completion"])
     rows = rows[["task_id", "title", "stage", "status", "percent", "effort", "done_days", "owner"]]
     done, effort = rows["done_days"].sum(), rows["effort"].sum()
     if not effort:
@@ -341,5 +341,5 @@ def gate_table(gate: Gate, tasks: pd.DataFrame) -> pd.DataFrame:
     )
     rows = missing.merge(risks, on="task_id", how="left").fillna({"risk": ""})
     rows = rows.assign(reason=rows["reason"].str.capitalize(), risk=rows["risk"].str.capitalize())
-    about = tasks.loc[tasks["task_id"].isin(rows["task_id"]), ["task_id", "title", "owner", "due"]]
+    about = tasks.loc[readiness.among(tasks["task_id"], rows["task_id"]), ["task_id", "title", "owner", "due"]]
     return rows.merge(about, on="task_id", how="left")[["task_id", "title", "owner", "due", "reason", "risk"]]

@@ -149,3 +149,34 @@ def test_a_list_wider_than_a_phone_scrolls_in_its_own_row(demo_env):
 
     rows = list(rows_of_tables(app(PAGE).main))
     assert len(rows) == 4 and all(r.direction == r.HORIZONTAL and not r.wrap for r in rows)
+
+
+def test_a_gate_decision_is_recorded_from_the_page_and_a_refused_one_keeps_what_was_typed(demo_env, bundled_plan):
+    at = app(PAGE)
+    assert not at.get("form"), "the decision's fields are drawn only while the expander is open"
+    at.session_state["committee_decide"] = True  # the user opens "Record a gate decision"
+    at.run()
+    store = FileStore(demo_env, bundled_plan)
+    before = len(store.records("decisions"))
+    at.selectbox(key="decision.stage").set_value(2)
+    at.selectbox(key="decision.decision").set_value("go")
+    at.text_input(key="decision.deciders").input("Helen Marsh, Tom Okafor")
+    at.get("form_submit_button")[0].click().run()
+    assert len(store.records("decisions")) == before
+    assert [e.value for e in at.error] == ["Nothing was saved: 1 value cannot be used."]
+    assert "met" in at.dataframe[-1].value["Problem"].iloc[0]
+    assert at.selectbox(key="decision.stage").value == 2, "a refusal keeps what was typed"
+    at.selectbox(key="decision.decision").set_value("no_go")
+    at.text_area(key="decision.conditions").input("Re-plan phase 2 with the service owners")
+    at.text_input(key="decision.minutes").input("SC-2026-11")
+    at.get("form_submit_button")[0].click().run()
+    after = store.records("decisions")
+    assert len(after) == before + 1, [e.value for e in at.error]
+    new = after.iloc[-1]
+    assert (new["stage"], new["decision"], new["minutes"], new["by"]) == (
+        2,
+        "no_go",
+        "SC-2026-11",
+        "Helen Marsh, Tom Okafor",
+    )
+    assert at.success and at.text_input(key="decision.minutes").value == "", "a saved decision empties the form"

@@ -9,6 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from e2e_helpers import ERRORS, screenshot, sidebar_to, wait_ready
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from support import ROOT
 
@@ -37,12 +38,18 @@ def read_as(page, row: int, field: str, then: str) -> None:
     table, drawn anew, to show the choice."""
     grid = page.locator('[data-testid="stDataFrame"]').first
     index = int(grid.locator('th[role="columnheader"]', has_text="Read as").first.get_attribute("aria-colindex")) - 1
-    grid.locator('[data-testid="data-grid-canvas"]').click(position={"x": 8, "y": 50}, force=True)
-    page.keyboard.press("Control+Home")
-    for key in ["ArrowRight"] * index + ["ArrowDown"] * row:
-        page.keyboard.press(key)
     cell = grid.locator(f'[data-testid="glide-cell-{index}-{row}"]')
-    cell.and_(page.locator('[aria-selected="true"]')).wait_for(state="attached")
+    for attempt in range(3):  # a grid drawn anew a moment after the page settles can miss the first click
+        grid.locator('[data-testid="data-grid-canvas"]').click(position={"x": 8, "y": 50}, force=True)
+        page.keyboard.press("Control+Home")
+        for key in ["ArrowRight"] * index + ["ArrowDown"] * row:
+            page.keyboard.press(key)
+        try:
+            cell.and_(page.locator('[aria-selected="true"]')).wait_for(state="attached", timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     page.keyboard.press("Enter")
     page.get_by_role("option", name=field, exact=True).wait_for()
     page.keyboard.type(field, delay=20)  # the list narrows to the field, which Enter takes

@@ -218,7 +218,11 @@ class SqlStore(Store):
 def _rows(connection: sa.Connection, table: sa.Table, key: str) -> dict[str, dict[str, Any]]:
     """A table's rows by key, values as the rules take them (dates as dates); a plain SELECT, not a frame:
     a write reads them while it holds the lock every other write waits for."""
-    return {row[key]: dict(row) for row in connection.execute(sa.select(table)).mappings()}
+    result = connection.execute(sa.select(table))
+    columns = list(result.keys())
+    at = columns.index(key)
+    # every row fetched at once and zipped: row-by-row mappings took 90 % of a save at 10,000 tasks
+    return {row[at]: dict(zip(columns, row, strict=True)) for row in result.all()}
 
 
 def _names(columns: list[str]) -> sql.Composable:

@@ -71,24 +71,27 @@ if grid_tab.open:
         depth = None if level == "all" else level
         grid = assurance.source_grid(plan, records["assessments"])
         ui.chart(charts.build_conformity_figure(grid, depth), key=f"assurance_grid_{depth}")
-        leaves = conformity.leaves.assign(
-            conformity=lambda f: f["conformity"].map(WORDS),
-            implemented=lambda f: f["implemented"].map({True: "Yes", False: "No"}),
-            current=lambda f: f["current"].map({True: "Yes", False: "No"}),
-            conformant=lambda f: f["conformant"].map({True: "Yes", False: "No"}),
-        )
-        ui.grid(
-            leaves,
-            column_config={
-                "id": st.column_config.TextColumn("Clause", pinned=True), "title": st.column_config.TextColumn("Title", width="medium"),
-                "implemented": "Implemented", "conformity": "Conformity",
-                "assessed_on": st.column_config.DateColumn("Assessed", format="YYYY-MM-DD"),
-                "current": st.column_config.TextColumn("After its tasks last changed", help="Assessed on or after the day its tasks last changed status"),
-                "open_findings": st.column_config.NumberColumn("Open findings", help="Major or minor findings on it, open"),
-                "audited_on": st.column_config.DateColumn("Internal audit", format="YYYY-MM-DD"),
-                "conformant": "Conformant",
-            },
-        )  # fmt: skip
+        why = st.expander("Each clause: why it is conformant or not", key="assurance_clauses", on_change="rerun")
+        if why.open:  # a grid drawn only on request: the heatmap above answers first
+            with why:
+                leaves = conformity.leaves.assign(
+                    conformity=lambda f: f["conformity"].map(WORDS),
+                    implemented=lambda f: f["implemented"].map({True: "Yes", False: "No"}),
+                    current=lambda f: f["current"].map({True: "Yes", False: "No"}),
+                    conformant=lambda f: f["conformant"].map({True: "Yes", False: "No"}),
+                )
+                ui.grid(
+                    leaves,
+                    column_config={
+                        "id": st.column_config.TextColumn("Clause", pinned=True), "title": st.column_config.TextColumn("Title", width="medium"),
+                        "implemented": "Implemented", "conformity": "Conformity",
+                        "assessed_on": st.column_config.DateColumn("Assessed", format="YYYY-MM-DD"),
+                        "current": st.column_config.TextColumn("After its tasks last changed", help="Assessed on or after the day its tasks last changed status"),
+                        "open_findings": st.column_config.NumberColumn("Open findings", help="Major or minor findings on it, open"),
+                        "audited_on": st.column_config.DateColumn("Internal audit", format="YYYY-MM-DD"),
+                        "conformant": "Conformant",
+                    },
+                )  # fmt: skip
 
 if findings_tab.open:
     with findings_tab:

@@ -43,3 +43,12 @@ def test_an_assessment_is_recorded_from_its_tab(demo_env, bundled_plan):
     saved = store.records("assessments")
     assert len(saved) == before + 1 and saved.iloc[-1]["evidence"] == "DMS-0042"
     assert at.success and at.text_input(key="assessment.evidence").value == ""
+
+
+def test_the_clause_table_is_drawn_when_asked_for(demo_env, bundled_plan):
+    at = app(PAGE)
+    assert [c.key for c in at.get("plotly_chart")] == ["assurance_grid_None"] and not at.dataframe
+    at.session_state["assurance_clauses"] = True  # the user opens "Each clause: why ..."
+    at.run()
+    (table,) = at.dataframe
+    assert len(table.value) == len(bundled_plan.leaves(bundled_plan.edition))

@@ -37,7 +37,7 @@ def data_dir(flag: str | None = None) -> Path | str:
 
 def refresh_seconds() -> float:
     """How often an open page looks for changes committed elsewhere (ROLLOUT_REFRESH_SECONDS; 0: never)."""
-    text = os.environ.get("ROLLOUT_REFRESH_SECONDS", "0.5")
+    text = os.environ.get("ROLLOUT_REFRESH_SECONDS", "1")
     try:
         return max(0.0, float(text))
     except ValueError:

@@ -75,6 +75,7 @@ def test_no_grid_writes_none_in_an_empty_cell(demo_env):
     shown += grids(at.switch_page("pages/3_Readiness.py").run())
     at.session_state["timeline_view"] = "Critical path (18 tasks)"
     shown += grids(at.switch_page("pages/4_Timeline.py").run())
+    at.session_state["assurance_clauses"] = True  # the clause table under the heatmap, opened
     for tab in ("Conformity by clause", "Findings (4 open)", "Internal audit coverage"):
         at.session_state["assurance_view"] = tab
         shown += grids(at.switch_page("pages/7_Assurance.py").run())

@@ -50,6 +50,19 @@ def grid_cell(page, column: str, row: int, grid: int = 0):
     return cell
 
 
+def type_and_save(page, column: str, row: int, typed: str) -> str:
+    """Type into a cell of the Progress grid as a person does (no click into an editor first) and save;
+    returns the task the page says it saved."""
+    grid_cell(page, column=column, row=row)
+    page.keyboard.type(typed, delay=30)
+    page.keyboard.press("Enter")
+    wait_ready(page)
+    page.get_by_role("button", name="Save 1 changed task").click()
+    saved = page.locator('[data-testid="stAlertContentSuccess"]')
+    saved.wait_for()
+    return saved.inner_text().split(": ")[-1].rstrip(".")
+
+
 def sign_in(page, url: str, provider, sub: str, claims: dict) -> None:
     """Sign in as a person does, on the provider's page: the app's Sign in, the subject typed, Authorize.
 

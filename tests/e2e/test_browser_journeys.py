@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from e2e_helpers import ERRORS, grid_cell, screenshot, sidebar_to, wait_ready
+from e2e_helpers import ERRORS, screenshot, sidebar_to, type_and_save, wait_ready
 from pypdf import PdfReader
 
 pytestmark = pytest.mark.e2e
@@ -57,12 +57,6 @@ def test_evidence_typed_into_the_progress_grid_is_saved_as_typed(app_server, pag
     wait_ready(page)
     sidebar_to(page, "Progress")
     typed = "https://intranet.northwind.example/sms/business-case-v1.pdf"
-    grid_cell(page, column="Evidence", row=4)
-    page.keyboard.type(typed, delay=30)
-    page.keyboard.press("Enter")
-    wait_ready(page)
-    page.get_by_role("button", name="Save 1 changed task").click()
-    page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
-    task = page.locator('[data-testid="stAlertContentSuccess"]').inner_text().split(": ")[-1].rstrip(".")
+    task = type_and_save(page, "Evidence", 4, typed)
     saved = pd.read_csv(data / "progress.csv", dtype=str, keep_default_na=False).set_index("task_id")
     assert saved.loc[task, "evidence"] == typed

@@ -8,7 +8,7 @@ import itsdangerous
 import pandas as pd
 import pytest
 from conftest import COOKIE_SECRET
-from e2e_helpers import ERRORS, grid_cell, screenshot, sidebar_to, sign_in, wait_ready
+from e2e_helpers import ERRORS, screenshot, sidebar_to, sign_in, type_and_save, wait_ready
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -32,13 +32,7 @@ def test_a_lead_edits_a_task_in_the_grid_and_the_history_names_them(signed_in_se
     expect(page.locator(SIDEBAR).get_by_text("Role: lead")).to_be_visible()
     sidebar_to(page, "Progress")
     typed = "DOC-SMS-0042 signed business case"
-    grid_cell(page, column="Evidence", row=3)
-    page.keyboard.type(typed, delay=30)
-    page.keyboard.press("Enter")
-    wait_ready(page)
-    page.get_by_role("button", name="Save 1 changed task").click()
-    page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
-    task = page.locator('[data-testid="stAlertContentSuccess"]').inner_text().split(": ")[-1].rstrip(".")
+    task = type_and_save(page, "Evidence", 3, typed)
     history = pd.read_csv(data / "history.csv", keep_default_na=False)
     saved = history[history["seq"] == history["seq"].max()]  # the evidence, and a verification it clears
     assert set(saved["by"]) == {"Ann Lead <ann@example.org>"} and set(saved["task_id"]) == {task}

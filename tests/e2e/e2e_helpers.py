@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -14,6 +15,15 @@ def wait_ready(page, timeout: float = 60_000) -> None:
     page.wait_for_selector(READY, timeout=timeout)
     page.wait_for_load_state("networkidle")
     page.wait_for_selector(READY, timeout=timeout)
+
+
+def settled(read, expected, timeout: float = 15):
+    """What ``read()`` returns once it equals ``expected``, or when ``timeout`` seconds have passed: a page
+    that has finished its run may still be redrawing a part (a change seen elsewhere, a sign-in's return)."""
+    deadline = time.monotonic() + timeout
+    while (value := read()) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return value
 
 
 def screenshot(page, name: str) -> Path:

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from e2e_helpers import ERRORS, screenshot, sidebar_to, wait_ready
+from playwright.sync_api import expect
 
 from rollout.stores.sql import SqlStore
 
@@ -37,8 +38,9 @@ def test_a_finding_recorded_through_one_server_shows_on_the_other_without_a_relo
     form = recording.locator('[data-testid="stForm"]')
     form.get_by_role("combobox").first.click()
     recording.keyboard.type("8.1 Operational")
-    recording.keyboard.press("Enter")
+    recording.get_by_role("option", name="8.1 Operational planning and control").click()  # as a person picks it
     recording.keyboard.press("Escape")
+    expect(form.get_by_text("8.1 Operational planning and control")).to_be_visible()
     form.get_by_label("What was found").fill("No records of the capacity reviews since June")
     form.get_by_label("Owner of the action").fill("Priya Natarajan")
     form.get_by_role("button", name="Record the finding").click()

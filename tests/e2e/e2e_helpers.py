@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
@@ -64,7 +66,9 @@ def type_and_save(page, column: str, row: int, typed: str) -> str:
     """Type into a cell of the Progress grid as a person does (no click into an editor first) and save;
     returns the task the page says it saved."""
     grid_cell(page, column=column, row=row)
-    page.keyboard.type(typed, delay=30)
+    page.keyboard.type(typed[0])  # opens the cell's editor holding that key: the key a link column once dropped
+    expect(page.locator("textarea.gdg-input")).to_have_value(typed[0])
+    page.keyboard.type(typed[1:], delay=30)
     page.keyboard.press("Enter")
     wait_ready(page)
     page.get_by_role("button", name="Save 1 changed task").click()

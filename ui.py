@@ -189,12 +189,16 @@ def edition() -> str:
     return chosen if chosen in EDITION_NAMES else plan().edition
 
 
-def source() -> Source:
-    """The state of the files the pages show, read fresh on every run (a few stat calls)."""
+def _plan_state() -> tuple[str, tuple]:
+    """The plan's folder and the stamps of its files (a glob and a few stat calls)."""
     phases = config.phases_dir()
-    plan_files = sorted(phases.glob("*.y*ml")) if phases.is_dir() else []
+    return str(phases), cache.stamp(sorted(phases.glob("*.y*ml")) if phases.is_dir() else [])
+
+
+def source() -> Source:
+    """The state of the files and data the pages show, read fresh on every call (on PostgreSQL, one query)."""
     location = data_dir()
-    return Source(str(phases), cache.stamp(plan_files), str(location), open_store(location, ()).version(), today())
+    return Source(*_plan_state(), str(location), open_store(location, ()).version(), today())
 
 
 # loading ---------------------------------------------------------------------------
@@ -204,12 +208,13 @@ def _plan(phases: str, stamp: tuple) -> Plan:
 
 
 def plan() -> Plan:
-    """The plan, reloaded when one of its files changes; a broken plan stops the page with every error."""
-    src = source()
+    """The plan, reloaded when one of its files changes; a broken plan stops the page with every error.
+    It looks at the plan's files only: the data's version is not needed here, and costs a query on PostgreSQL."""
+    phases, stamp = _plan_state()
     try:
-        return _plan(src.phases, src.plan_stamp)
+        return _plan(phases, stamp)
     except PlanError as exc:
-        st.error(f"The plan in `{src.phases}` has {counted(len(exc.issues), 'error')}. Fix them and reload the page.")
+        st.error(f"The plan in `{phases}` has {counted(len(exc.issues), 'error')}. Fix them and reload the page.")
         st.code(str(exc), language=None)
         st.stop()
 

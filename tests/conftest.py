@@ -35,6 +35,20 @@ def demo_master(tmp_path_factory, bundled_plan) -> Path:
 
 
 @pytest.fixture
+def demo_today(monkeypatch) -> None:
+    """Today is the demo's day, for the app's code that reads ROLLOUT_TODAY."""
+    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
+
+
+@pytest.fixture
+def store(tmp_path, bundled_plan):
+    """An empty file store of the bundled plan, in the test's own folder."""
+    from rollout.stores.files import FileStore
+
+    return FileStore(tmp_path / "data", bundled_plan)
+
+
+@pytest.fixture
 def demo_data(tmp_path: Path, demo_master: Path) -> Path:
     """A private copy of the demo data folder, free to change."""
     folder = tmp_path / "data"

@@ -9,8 +9,6 @@ import pytest
 from spreadsheets import make_corpus
 from support import ROOT, run_cli
 
-from rollout.stores.files import FileStore
-
 
 @pytest.fixture
 def cli(tmp_path, monkeypatch, capsys):
@@ -23,11 +21,6 @@ def cli(tmp_path, monkeypatch, capsys):
         return run_cli(capsys, *args)
 
     return run
-
-
-@pytest.fixture
-def store(tmp_path, bundled_plan) -> FileStore:
-    return FileStore(tmp_path / "data", bundled_plan)
 
 
 @pytest.fixture

@@ -24,11 +24,6 @@ def corpus(tmp_path_factory, bundled_plan) -> dict[str, Path]:
     return make_corpus.build(tmp_path_factory.mktemp("corpus"), bundled_plan)
 
 
-@pytest.fixture
-def store(tmp_path, bundled_plan) -> FileStore:
-    return FileStore(tmp_path / "data", bundled_plan)
-
-
 def preview(path, plan, store, **options) -> importer.Preview:
     return importer.preview_import(path, plan, store, **options)
 

@@ -17,20 +17,11 @@ from rollout import timeline
 from rollout.sheets import compare, docprops, importer
 from rollout.sheets.limits import Note, Remedy
 from rollout.sheets.spreadsheet import SpreadsheetError
-from rollout.stores.files import FileStore
+
+pytestmark = pytest.mark.usefixtures("demo_today")
 
 TODAY = dt.date.fromisoformat(DEMO_TODAY)
 D = dt.date
-
-
-@pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
-
-
-@pytest.fixture
-def store(tmp_path, bundled_plan) -> FileStore:
-    return FileStore(tmp_path / "data", bundled_plan)
 
 
 def xlsx(path, rows: list[list]):

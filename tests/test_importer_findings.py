@@ -18,19 +18,11 @@ from rollout.sheets.mapping import MappingNeeded
 from rollout.sheets.targets import FINDINGS
 from rollout.stores.files import FileStore
 
+pytestmark = pytest.mark.usefixtures("demo_today")
+
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "samples" / "stage1-audit-report.xlsx"
 HEADER = ["NC Ref", "ISO clause", "Classification", "Details", "Root cause", "Corrective action", "Owner",
           "Deadline", "Status"]  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setenv("ROLLOUT_TODAY", DEMO_TODAY)
-
-
-@pytest.fixture
-def store(tmp_path, bundled_plan) -> FileStore:
-    return FileStore(tmp_path / "data", bundled_plan)
 
 
 def report(tmp_path, rows: list[list], header: list[str] = HEADER, name: str = "report.xlsx") -> Path:

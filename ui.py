@@ -91,6 +91,7 @@ ALL_STAGES_LIMIT = 400  # above this many tasks, schedules show one stage at a t
 PAGE_ROWS = 200  # a long table is shown a page of this many rows at a time
 TOP_ROWS = 10  # short lists show the most urgent rows
 GANTT_ROWS = 60  # bars a schedule shows at a time
+OWN_COMMIT_WAIT = 1.0  # seconds a save waits for the watcher to see it: a database announces it in milliseconds
 LIVE_FOLDER = HERE / "static" / "live"  # served at app/static/live/ (server.enableStaticServing)
 LIVE = st.components.v2.component("live_refresh", js=(HERE / "assets" / "live_refresh.js").read_text())
 FAVICON = HERE / "assets" / "favicon.png"  # served by the app: no icon from the internet
@@ -457,7 +458,13 @@ def _outcome(changes: dict, call, done: str = "Saved") -> Outcome:
         by = acting()
         if not by:
             return Outcome(changes, error=NAME_NEEDED)
-        return Outcome(changes, result=call(by), done=done)
+        watcher = _watcher(str(data_dir())) if config.refresh_seconds() else None
+        seen = watcher.version if watcher else 0
+        result = call(by)
+        if watcher and result.history_rows:  # the redraw after a save is drawn at it, not again once it is seen
+            watcher.look()
+            watcher.wait_past(seen, OWN_COMMIT_WAIT)
+        return Outcome(changes, result=result, done=done)
     except AccessError as exc:
         return Outcome(changes, refused=exc.problems)
     except ConflictError as exc:

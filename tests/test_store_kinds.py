@@ -10,6 +10,7 @@ import pytest
 
 from rollout.access import AccessError, Actor
 from rollout.progress import ChangeError, ConflictError, StoreError
+from rollout.stores import live
 from rollout.stores.files import FileStore
 
 AT = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
@@ -100,5 +101,21 @@ def test_a_watcher_hears_of_a_commit_made_elsewhere(kind, new_store, bundled_pla
         elsewhere = new_store(kind, bundled_plan, folder=getattr(s, "folder", None))
         elsewhere.save({"P1.01": {"owner": "Ann"}}, None, by="Ann", source="cli")
         assert watcher.wait_past(seen, 3), "a commit is heard within the refresh time"
+    finally:
+        watcher.stop()
+
+
+def test_a_watcher_asked_to_look_sees_a_commit_at_once(kind, new_store, bundled_plan, monkeypatch):
+    """A page that has just saved asks its watcher to look, and draws itself at that commit only once."""
+    if kind != "postgresql":  # a folder is not looked at again while the test waits; a database announces
+        monkeypatch.setattr(live, "LOOK_EVERY", 30.0)
+    s = new_store(kind, bundled_plan)
+    watcher = s.watcher().start()
+    try:
+        assert watcher.ready.wait(5), "it has looked once"
+        seen = watcher.version
+        s.save({"P1.01": {"owner": "Ann"}}, None, by="Ann", source="ui")
+        watcher.look()
+        assert watcher.wait_past(seen, 2), "seen within two seconds, not at the next round 30 s on"
     finally:
         watcher.stop()

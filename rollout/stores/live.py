@@ -39,14 +39,18 @@ class Watcher:
 
     def stop(self) -> None:
         self._stop.set()
+        self.look()
         self._thread.join(5)
 
     @property
     def alive(self) -> bool:
         return self._thread.is_alive() and not self._stop.is_set()
 
+    def look(self) -> None:
+        """Look again now rather than at the next round (a folder); a database announces every commit anyway."""
+
     def wait_past(self, version: int, timeout: float) -> bool:
-        """Block until the version moves past ``version`` (tests)."""
+        """Block until the version moves past ``version``."""
         with self._changed:
             return self._changed.wait_for(lambda: self.version > version, timeout)
 
@@ -73,6 +77,10 @@ class FolderWatcher(Watcher):
     def __init__(self, token: Callable[[], object], on_change: Callable[[str], None] | None = None):
         super().__init__("rollout-folder-watcher", on_change)
         self.token = token
+        self._wake = threading.Event()
+
+    def look(self) -> None:
+        self._wake.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -80,4 +88,5 @@ class FolderWatcher(Watcher):
                 self._saw(self.token())
             except OSError:  # a folder being changed is looked at again next time
                 log.debug("folder watcher: look failed", exc_info=True)
-            self._stop.wait(LOOK_EVERY)
+            self._wake.wait(LOOK_EVERY)
+            self._wake.clear()

@@ -373,13 +373,24 @@ def show_table(
     A table wider than the screen (a phone) scrolls sideways in a row of its own, not the whole page."""
     columns = columns or list(frame.columns)
     labels = [config[c]["label"] if c in config else c for c in columns]
-    kept = [c in markdown for c in columns]
+    shown = [_shown_as(c, config, c in markdown) for c in columns]
     lines = ["| " + " | ".join(plain(label) for label in labels) + " |", "|" + " --- |" * len(columns)]
     lines += [
-        "| " + " | ".join(v if raw else cell(v) for v, raw in zip(row, kept, strict=True)) + " |"
+        "| " + " | ".join(show(v) for v, show in zip(row, shown, strict=True)) + " |"
         for row in frame[columns].itertuples(index=False)
     ]
     st.container(horizontal=True, wrap=False).markdown("\n".join(lines))
+
+
+def _shown_as(column: str, config: dict, raw: bool):
+    """How a light table shows a column's values: Markdown of ours as it is, numbers in the format the grids
+    give them (a percent as "40 %"), everything else as a cell."""
+    if raw:
+        return str
+    number_format = config.get(column, {}).get("type_config", {}).get("format") or ""
+    if "%" not in number_format:
+        return cell
+    return lambda v: number_format % v if isinstance(v, (int, float)) and not pd.isna(v) else cell(v)
 
 
 def has_progress() -> bool:

@@ -180,3 +180,18 @@ def test_a_gate_decision_is_recorded_from_the_page_and_a_refused_one_keeps_what_
         "Helen Marsh, Tom Okafor",
     )
     assert at.success and at.text_input(key="decision.minutes").value == "", "a saved decision empties the form"
+
+
+def test_started_tasks_show_their_percent_as_the_grids_do(demo_env, bundled_plan):
+    store = FileStore(demo_env, bundled_plan)
+    table = readiness.task_table(bundled_plan, store.load().progress)
+    today = dt.date(2026, 11, 28)
+    started = committee.changes_since(
+        bundled_plan, table, store.history(), committee.default_since(today), today
+    ).started
+    at = app(PAGE)
+    at.session_state["committee_changes"] = next(t.label for t in at.tabs if t.label.startswith("Started"))
+    at.run()
+    shown = next(t for t in tables(at) if "%" in t.columns).set_index("Task")["%"]
+    first = started.iloc[0]
+    assert shown[first["task_id"]] == f"{int(first['percent'])} %"

@@ -28,20 +28,6 @@ def settled(read, expected, timeout: float = 15):
     return value
 
 
-def count_runs(page) -> None:
-    """From now on, count the script's runs in ``window.runs`` (each time the app says it is running)."""
-    page.evaluate("""() => {
-        const app = document.querySelector('[data-testid="stApp"]');
-        window.runs = 0;
-        let last = app.getAttribute("data-test-script-state");
-        new MutationObserver(() => {
-            const state = app.getAttribute("data-test-script-state");
-            if (state !== last && state === "running") window.runs += 1;
-            last = state;
-        }).observe(app, { attributes: true });
-    }""")
-
-
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -74,11 +74,10 @@ if grid_tab.open:
         why = st.expander("Each clause: why it is conformant or not", key="assurance_clauses", on_change="rerun")
         if why.open:  # a grid drawn only on request: the heatmap above answers first
             with why:
+                yes_no = {True: "Yes", False: "No"}
                 leaves = conformity.leaves.assign(
                     conformity=lambda f: f["conformity"].map(WORDS),
-                    implemented=lambda f: f["implemented"].map({True: "Yes", False: "No"}),
-                    current=lambda f: f["current"].map({True: "Yes", False: "No"}),
-                    conformant=lambda f: f["conformant"].map({True: "Yes", False: "No"}),
+                    **{c: conformity.leaves[c].map(yes_no) for c in ("implemented", "current", "conformant")},
                 )
                 ui.grid(
                     leaves,

@@ -52,9 +52,8 @@ def shown(text: str) -> str:
 
 def wrap(text: str, width: int = LABEL_WIDTH, lines: int | None = None) -> str:
     """A long label on as many lines as it needs (plotly's <br>), each escaped; cut with '…' only past ``lines``."""
-    return "<br>".join(shown(line) for line in textwrap.wrap(text, width, max_lines=lines, placeholder=" …")) or shown(
-        text
-    )
+    parts = textwrap.wrap(text, width, max_lines=lines, placeholder=" …") or [text]
+    return "<br>".join(map(shown, parts))
 
 
 def row_height(labels: list[str], least: int = 28) -> int:

@@ -390,7 +390,13 @@ def _shown_as(column: str, config: dict, raw: bool):
     number_format = config.get(column, {}).get("type_config", {}).get("format") or ""
     if "%" not in number_format:
         return cell
-    return lambda v: number_format % v if isinstance(v, (int, float)) and not pd.isna(v) else cell(v)
+
+    def formatted(value: Any) -> str:
+        if isinstance(value, (int, float)) and not pd.isna(value):  # non-breaking: a narrow column broke "60" from "%"
+            return (number_format % value).replace(" ", "\u00a0")
+        return cell(value)
+
+    return formatted
 
 
 def has_progress() -> bool:
@@ -491,13 +497,20 @@ def record(call, done: str = "Saved") -> Outcome:
     return _outcome({}, call, done)
 
 
+def field(form: str, name: str) -> str:
+    """The key of a field of ``form``. It changes once the form is saved: the browser then draws new, empty
+    fields (with the same key, it keeps showing what was typed even when the key's state is dropped)."""
+    return f"{form}.{st.session_state.get(f'{form}_saved', 0)}.{name}"
+
+
 def record_form(form: str, target: str, call, done: str = "Recorded") -> None:
     """Record what ``form`` holds (``call(by)`` writes it) and show the outcome from ``target``: its fields
-    (keyed ``form.field``) are emptied once it is saved, and keep what was typed when it is refused."""
+    (keyed with ``field``) are emptied once it is saved, and keep what was typed when it is refused."""
     outcome = st.session_state[target] = record(call, done)
     if outcome.result is not None:
         for key in [k for k in st.session_state if str(k).startswith(f"{form}.")]:
             del st.session_state[key]
+        st.session_state[f"{form}_saved"] = st.session_state.get(f"{form}_saved", 0) + 1
     st.rerun()
 
 

@@ -161,14 +161,23 @@ if decide is not None and decide.open:  # drawn while open: its fields slowed ev
     with decide, st.form("decision"):
         left, right = st.columns(2)
         stage = left.selectbox(
-            "Stage", [g["stage"] for g in pack.gates], format_func=lambda n: pack.gates[n]["name"], key="decision.stage"
+            "Stage",
+            [g["stage"] for g in pack.gates],
+            format_func=lambda n: pack.gates[n]["name"],
+            key=ui.field("decision", "stage"),
         )
-        decision = right.selectbox("Decision", DECISIONS, format_func=WORDS.get, key="decision.decision")
-        conditions = st.text_area("Conditions", help="Needed for go with conditions", key="decision.conditions")
+        decision = right.selectbox("Decision", DECISIONS, format_func=WORDS.get, key=ui.field("decision", "decision"))
+        conditions = st.text_area(
+            "Conditions", help="Needed for go with conditions", key=ui.field("decision", "conditions")
+        )
         left, right = st.columns(2)
-        decided_on = left.date_input("Decided on", today, max_value=today, format="YYYY-MM-DD", key="decision.on")
-        minutes = right.text_input("Minutes (a reference)", key="decision.minutes")
-        deciders = st.text_input("Decided by", placeholder="the committee members present", key="decision.deciders")
+        decided_on = left.date_input(
+            "Decided on", today, max_value=today, format="YYYY-MM-DD", key=ui.field("decision", "on")
+        )
+        minutes = right.text_input("Minutes (a reference)", key=ui.field("decision", "minutes"))
+        deciders = st.text_input(
+            "Decided by", placeholder="the committee members present", key=ui.field("decision", "deciders")
+        )
         st.caption("Go and go with conditions are recorded only for a gate that is met.")
         if st.form_submit_button("Record the decision", type="primary"):
             ui.record_form("decision", "committee_outcome", lambda by: registers.decide(

@@ -155,15 +155,17 @@ if findings_tab.open:
                 leaves = plan.leaves(plan.edition)
                 clauses = st.multiselect(
                     "Clauses", leaves, format_func=lambda c: f"{c} {plan.clauses[plan.edition][c].title}",
-                    key="finding.clauses",
+                    key=ui.field("finding", "clauses"),
                 )  # fmt: skip
                 left, right = st.columns(2)
-                grade = left.selectbox("Grade", GRADES, format_func=WORDS.get, key="finding.grade")
-                source = right.selectbox("Found by", FINDING_SOURCES, format_func=WORDS.get, key="finding.source")
-                description = st.text_area("What was found", key="finding.description")
+                grade = left.selectbox("Grade", GRADES, format_func=WORDS.get, key=ui.field("finding", "grade"))
+                source = right.selectbox(
+                    "Found by", FINDING_SOURCES, format_func=WORDS.get, key=ui.field("finding", "source")
+                )
+                description = st.text_area("What was found", key=ui.field("finding", "description"))
                 left, right = st.columns(2)  # below what was found, and paired on a phone
-                owner = left.text_input("Owner of the action", key="finding.owner")
-                due = right.date_input("Due", None, format="YYYY-MM-DD", key="finding.due")
+                owner = left.text_input("Owner of the action", key=ui.field("finding", "owner"))
+                due = right.date_input("Due", None, format="YYYY-MM-DD", key=ui.field("finding", "due"))
                 if st.form_submit_button("Record the finding", type="primary"):
                     fields = {"clauses": "; ".join(clauses), "grade": grade, "source": source, "description": description,
                               "owner": owner, "due": due}  # fmt: skip
@@ -177,15 +179,19 @@ if assess_tab and assess_tab[0].open:
         tree = plan.clauses[plan.edition]
         clause = st.selectbox(
             "Clause", list(tree), format_func=lambda c: f"{'  ' * tree[c].depth}{c} {tree[c].title}",
-            key="assessment.clause",
+            key=ui.field("assessment", "clause"),
         )  # fmt: skip
         left, right = st.columns(2)
-        result = left.selectbox("Result", RESULTS, format_func=WORDS.get, key="assessment.result")
-        source = right.selectbox("Source", ASSESSMENT_SOURCES, format_func=WORDS.get, key="assessment.source")
+        result = left.selectbox("Result", RESULTS, format_func=WORDS.get, key=ui.field("assessment", "result"))
+        source = right.selectbox(
+            "Source", ASSESSMENT_SOURCES, format_func=WORDS.get, key=ui.field("assessment", "source")
+        )
         left, right = st.columns(2)  # a row per pair: on a phone they stack pair by pair
-        on = left.date_input("Assessed on", today, max_value=today, format="YYYY-MM-DD", key="assessment.on")
-        evidence = right.text_input("Evidence (a link or reference)", key="assessment.evidence")
-        notes = st.text_area("Notes", key="assessment.notes")
+        on = left.date_input(
+            "Assessed on", today, max_value=today, format="YYYY-MM-DD", key=ui.field("assessment", "on")
+        )
+        evidence = right.text_input("Evidence (a link or reference)", key=ui.field("assessment", "evidence"))
+        notes = st.text_area("Notes", key=ui.field("assessment", "notes"))
         st.caption("An assessment of a clause with sub-clauses stands for each of them that has none of its own.")
         if st.form_submit_button("Record the assessment", type="primary"):
             ui.record_form("assessment", "assurance_outcome", lambda by: registers.assess(

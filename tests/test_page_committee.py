@@ -158,17 +158,17 @@ def test_a_gate_decision_is_recorded_from_the_page_and_a_refused_one_keeps_what_
     at.run()
     store = FileStore(demo_env, bundled_plan)
     before = len(store.records("decisions"))
-    at.selectbox(key="decision.stage").set_value(2)
-    at.selectbox(key="decision.decision").set_value("go")
-    at.text_input(key="decision.deciders").input("Helen Marsh, Tom Okafor")
+    at.selectbox(key="decision.0.stage").set_value(2)
+    at.selectbox(key="decision.0.decision").set_value("go")
+    at.text_input(key="decision.0.deciders").input("Helen Marsh, Tom Okafor")
     at.get("form_submit_button")[0].click().run()
     assert len(store.records("decisions")) == before
     assert [e.value for e in at.error] == ["Nothing was saved: 1 value cannot be used."]
     assert "met" in at.dataframe[-1].value["Problem"].iloc[0]
-    assert at.selectbox(key="decision.stage").value == 2, "a refusal keeps what was typed"
-    at.selectbox(key="decision.decision").set_value("no_go")
-    at.text_area(key="decision.conditions").input("Re-plan phase 2 with the service owners")
-    at.text_input(key="decision.minutes").input("SC-2026-11")
+    assert at.selectbox(key="decision.0.stage").value == 2, "a refusal keeps what was typed"
+    at.selectbox(key="decision.0.decision").set_value("no_go")
+    at.text_area(key="decision.0.conditions").input("Re-plan phase 2 with the service owners")
+    at.text_input(key="decision.0.minutes").input("SC-2026-11")
     at.get("form_submit_button")[0].click().run()
     after = store.records("decisions")
     assert len(after) == before + 1, [e.value for e in at.error]
@@ -179,7 +179,7 @@ def test_a_gate_decision_is_recorded_from_the_page_and_a_refused_one_keeps_what_
         "SC-2026-11",
         "Helen Marsh, Tom Okafor",
     )
-    assert at.success and at.text_input(key="decision.minutes").value == "", "a saved decision empties the form"
+    assert at.success and at.text_input(key="decision.1.minutes").value == "", "a saved decision empties the form"
 
 
 def test_started_tasks_show_their_percent_as_the_grids_do(demo_env, bundled_plan):
@@ -194,4 +194,4 @@ def test_started_tasks_show_their_percent_as_the_grids_do(demo_env, bundled_plan
     at.run()
     shown = next(t for t in tables(at) if "%" in t.columns).set_index("Task")["%"]
     first = started.iloc[0]
-    assert shown[first["task_id"]] == f"{int(first['percent'])} %"
+    assert shown[first["task_id"]] == f"{int(first['percent'])}\u00a0%"  # kept on one line in a narrow column

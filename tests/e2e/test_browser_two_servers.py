@@ -46,6 +46,8 @@ def test_a_finding_recorded_through_one_server_shows_on_the_other_without_a_relo
     form.get_by_role("button", name="Record the finding").click()
     wait_ready(recording)
     assert recording.locator(ERRORS).count() == 0, recording.locator(ERRORS).first.inner_text()
+    expect(form.get_by_label("What was found")).to_have_value("")  # drawn empty, not ready to be sent twice
+    expect(form.get_by_text("8.1 Operational planning and control")).to_have_count(0)
     saved_at = time.monotonic()
 
     findings = SqlStore(database, bundled_plan).records("findings")
